@@ -1,0 +1,3 @@
+module github.com/hasuite/hasuite
+
+go 1.26

@@ -1,0 +1,66 @@
+package auth
+
+import "testing"
+
+func TestDigest(t *testing.T) {
+	tests := []struct {
+		name string
+		key  Key
+		data string
+		want string
+	}{
+		{"crc check value", Key{Method: CRC}, "123456789", "765e7680"},
+		{"hmac-md5 rfc2202", Key{Method: MD5, Secret: []byte("Jefe")}, "what do ya want for nothing?", "750c783e6ab0b503eaa86e310a5db738"},
+		{"hmac-sha1 rfc2202", Key{Method: SHA1, Secret: []byte("Jefe")}, "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+		{"hmac-sha256 rfc4231", Key{Method: SHA256, Secret: []byte("Jefe")}, "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.key.Digest([]byte(tt.data)); got != tt.want {
+				t.Fatalf("Digest = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCRCNoPadding(t *testing.T) {
+	// Heartbeat prints the crc with %lx: no zero padding. Find an input whose
+	// crc has a leading zero nibble and check the digest is shorter than 8.
+	for i := 0; i < 1000; i++ {
+		d := []byte{byte(i), byte(i >> 8)}
+		if CRC32POSIX(d) < 0x10000000 {
+			if got := (Key{Method: CRC}).Digest(d); len(got) >= 8 {
+				t.Fatalf("digest %q is zero padded", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no short crc found")
+}
+
+func TestKeyringVerify(t *testing.T) {
+	kr, err := NewKeyring(1, Key{Index: 1, Method: MD5, Secret: []byte("s3cret")}, Key{Index: 2, Method: SHA1, Secret: []byte("other")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("hello")
+	tok := kr.Sign(data)
+	if err := kr.Verify(tok, data); err != nil {
+		t.Fatalf("own signature rejected: %v", err)
+	}
+	k2 := kr.Keys[2]
+	if err := kr.Verify("2 "+k2.Digest(data), data); err != nil {
+		t.Fatalf("index 2 signature rejected: %v", err)
+	}
+	for _, bad := range []string{"", "1", "x abc", "3 abcd", "1 " + k2.Digest(data), "2 " + kr.Keys[1].Digest(data)} {
+		if err := kr.Verify(bad, data); err == nil {
+			t.Errorf("Verify(%q) accepted", bad)
+		}
+	}
+	if err := kr.Verify(tok, []byte("hellO")); err == nil {
+		t.Error("tampered data accepted")
+	}
+	if _, err := NewKeyring(3, Key{Index: 1, Method: CRC}); err == nil {
+		t.Error("keyring without its current key accepted")
+	}
+}
