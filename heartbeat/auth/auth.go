@@ -144,7 +144,7 @@ func (kr *Keyring) Verify(token string, data []byte) error {
 		return fmt.Errorf("auth index %d is not configured", idx)
 	}
 	want := k.Digest(data)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(strings.TrimSpace(digest)))) != 1 {
+	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.TrimSpace(digest))) != 1 {
 		return fmt.Errorf("%s signature (index %d) does not match", k.Method, idx)
 	}
 	return nil

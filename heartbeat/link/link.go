@@ -1,0 +1,35 @@
+// Package link carries Heartbeat frames between nodes: each Link sends
+// datagrams to the peer(s) over one medium and hands every datagram it
+// receives to a callback. This package moves bytes only; parsing,
+// authentication and duplicate suppression happen in the core.
+//
+// The UDP media (ucast, bcast, mcast and their IPv6 forms) follow
+// Heartbeat 3.0.6's socket layout, so a node of this suite and a real
+// Heartbeat node hear each other on the same ports.
+package link
+
+import "net/netip"
+
+// MaxMessage is the largest message Heartbeat handles (MAXMSG, 256 KiB);
+// receive buffers have this size.
+const MaxMessage = 256 << 10
+
+// Packet is one datagram (or serial frame) received on a link.
+type Packet struct {
+	Link string         // the receiving Link's Name
+	Data []byte         // owned by the receiver: never reused by the link
+	From netip.AddrPort // sender address; zero for media without addresses
+}
+
+// Link is one heartbeat medium.
+type Link interface {
+	// Name is Heartbeat's name for the link: the interface for UDP media
+	// (what cl_status listhblinks shows), the tty path for serial.
+	Name() string
+	// Send transmits b as one datagram. It never waits for buffer space:
+	// a full queue is an error like any other, which the caller counts.
+	Send(b []byte) error
+	// Close stops the link. It unblocks the reader and returns after the
+	// reader has stopped; no callback runs after Close returns.
+	Close() error
+}
