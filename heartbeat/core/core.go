@@ -53,7 +53,7 @@ type Core struct {
 	hist       [historySize]*sentMsg
 	nextStatus time.Duration
 
-	peers []*peer
+	peers  []*peer
 	byName map[string]*peer
 
 	stopping     bool
@@ -67,10 +67,10 @@ type Core struct {
 }
 
 type sentMsg struct {
-	seq         uint64
-	m           *msg.Message
-	lastRexmit  time.Duration
-	rexmitted   bool
+	seq        uint64
+	m          *msg.Message
+	lastRexmit time.Duration
+	rexmitted  bool
 }
 
 // New returns a core for cfg. Call Start before anything else.

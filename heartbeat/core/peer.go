@@ -31,7 +31,7 @@ type peer struct {
 	// restartedAt is when the current generation was first seen.
 	restartedAt time.Duration
 
-	ackTrigger int
+	ackTrigger  int
 	ackedByPeer uint64 // highest of our seqs the peer acknowledged
 
 	links    map[string]*link

@@ -279,7 +279,9 @@ func (s *sim) deliver(d *delivery) {
 		nd.seen[key] = true
 	}
 	if debugSim && m.Type() == "status" {
-		defer func() { s.logf("%s <- %s st=%s gen=%s seq=%s replay=%v link=%d last=%v lastSeq=%x", nd.name, m.Str("src"), m.Str("st"), m.Str("hg"), m.Str("seq"), d.replay, d.link, pp.lastStatus, pp.lastSeq) }()
+		defer func() {
+			s.logf("%s <- %s st=%s gen=%s seq=%s replay=%v link=%d last=%v lastSeq=%x", nd.name, m.Str("src"), m.Str("st"), m.Str("hg"), m.Str("seq"), d.replay, d.link, pp.lastStatus, pp.lastSeq)
+		}()
 	}
 	nd.core.Receive(s.tm(), "eth"+strconv.Itoa(d.link), m)
 	if d.replay && pp.lastStatus != statusBefore {
