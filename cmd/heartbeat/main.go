@@ -1,0 +1,162 @@
+// Command heartbeat is the cluster daemon, with Heartbeat 3.0.6's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/heartbeat/config"
+	"github.com/hasuite/hasuite/heartbeat/control"
+	"github.com/hasuite/hasuite/heartbeat/daemon"
+)
+
+// Exit codes: 6 is LSB's "not configured", used by Heartbeat for config errors.
+const (
+	exitOK      = 0
+	exitFail    = 1
+	exitUsage   = 2
+	exitStopped = 3
+	exitConfig  = 6
+)
+
+type counter int
+
+func (c *counter) String() string   { return strconv.Itoa(int(*c)) }
+func (c *counter) Set(string) error { *c++; return nil }
+func (c *counter) IsBoolFlag() bool { return true }
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("heartbeat", flag.ContinueOnError)
+	var debug counter
+	var (
+		foreground = fs.Bool("f", false, "stay in the foreground (always the case; accepted for compatibility)")
+		kill       = fs.Bool("k", false, "stop the running daemon gracefully and wait for it to exit")
+		reload     = fs.Bool("r", false, "tell the running daemon to reload its configuration")
+		status     = fs.Bool("s", false, "print the daemon's status (exit 0 running, 3 stopped)")
+		defaults   = fs.Bool("D", false, "print the default configuration values")
+		version    = fs.Bool("V", false, "print the version")
+		check      = fs.Bool("t", false, "check the configuration, print the effective values or the errors")
+		confDir    = fs.String("c", config.DefaultDir, "configuration directory")
+		nodeName   = fs.String("n", "", "local node name (default: nodeinfo, else lower-cased uname -n)")
+		runDir     = fs.String("run-dir", "", "directory of the pid file and control socket (default $HA_RUNDIR or "+daemon.DefaultRunDir+")")
+		stateDir   = fs.String("state-dir", daemon.DefaultStateDir, "directory of the generation, uuid and peer marks")
+		stopWait   = fs.Duration("stop-timeout", 60*time.Second, "how long -k waits for the daemon to exit")
+	)
+	fs.Var(&debug, "d", "raise the debug level (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "heartbeat: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	_ = foreground
+	rd := control.DefaultRunDir(*runDir)
+	opts := daemon.Options{ConfigDir: *confDir, NodeName: *nodeName, RunDir: rd, StateDir: *stateDir, Debug: int(debug)}
+	switch {
+	case *version:
+		fmt.Printf("%s (hasuite %s)\n", api.HeartbeatVersion, api.Version)
+		return exitOK
+	case *defaults:
+		fmt.Print(config.Defaults().Effective())
+		return exitOK
+	case *check:
+		return checkConfig(opts)
+	case *status:
+		return printStatus(rd)
+	case *kill:
+		return stop(rd, *stopWait)
+	case *reload:
+		return reloadDaemon(rd)
+	}
+	err := daemon.Run(context.Background(), opts)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, daemon.ErrConfig):
+		fmt.Fprintln(os.Stderr, "heartbeat:", err)
+		fmt.Fprintln(os.Stderr, "Configuration error, heartbeat not started.")
+		return exitConfig
+	default:
+		fmt.Fprintln(os.Stderr, "heartbeat:", err)
+		return exitFail
+	}
+}
+
+func checkConfig(o daemon.Options) int {
+	cfg, warns, err := daemon.LoadConfig(o)
+	for _, w := range warns {
+		fmt.Fprintln(os.Stderr, "warning:", w.Error())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitConfig
+	}
+	fmt.Print(cfg.Effective())
+	fmt.Fprintln(os.Stderr, "configuration OK")
+	return exitOK
+}
+
+func printStatus(runDir string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
+	defer cancel()
+	st, err := api.GetStatus(ctx, runDir)
+	if err != nil {
+		if pid, alive := control.ReadPid(runDir); alive {
+			fmt.Printf("heartbeat is running [pid %d] but does not answer: %v\n", pid, err)
+			return exitFail
+		}
+		fmt.Println("heartbeat is stopped. No process")
+		return exitStopped
+	}
+	fmt.Printf("heartbeat OK [pid %d et al] is running on %s [%s]...\n", st.Pid, st.Hostname, st.Core.Node)
+	return exitOK
+}
+
+func stop(runDir string, wait time.Duration) int {
+	pid, alive := control.ReadPid(runDir)
+	ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
+	defer cancel()
+	if err := api.Call(ctx, runDir, api.CmdStop, nil); err != nil {
+		if errors.Is(err, control.ErrNotRunning) {
+			fmt.Fprintln(os.Stderr, "heartbeat: not running")
+			return exitOK
+		}
+		fmt.Fprintln(os.Stderr, "heartbeat: stop:", err)
+		return exitFail
+	}
+	if !alive {
+		return exitOK
+	}
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		if _, still := control.ReadPid(runDir); !still {
+			return exitOK
+		}
+		if err := syscall.Kill(pid, 0); err != nil {
+			return exitOK
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintf(os.Stderr, "heartbeat: pid %d still running after %v\n", pid, wait)
+	return exitFail
+}
+
+func reloadDaemon(runDir string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
+	defer cancel()
+	if err := api.Call(ctx, runDir, api.CmdReload, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "heartbeat: reload:", err)
+		return exitFail
+	}
+	return exitOK
+}

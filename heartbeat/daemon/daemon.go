@@ -1,0 +1,460 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hasuite/hasuite/heartbeat/auth"
+	"github.com/hasuite/hasuite/heartbeat/config"
+	"github.com/hasuite/hasuite/heartbeat/control"
+	"github.com/hasuite/hasuite/heartbeat/core"
+	"github.com/hasuite/hasuite/heartbeat/link"
+	"github.com/hasuite/hasuite/heartbeat/msg"
+	"github.com/hasuite/hasuite/heartbeat/state"
+)
+
+// Options are the daemon's command-line settings.
+type Options struct {
+	ConfigDir string // default /etc/ha.d
+	NodeName  string // default: nodeinfo or lower-cased uname -n
+	RunDir    string // pid file and control socket
+	StateDir  string // generation, uuid, peer marks
+	Debug     int
+	Stderr    io.Writer
+}
+
+// Defaults for the directories.
+const (
+	DefaultRunDir   = "/run/heartbeat"
+	DefaultStateDir = "/var/lib/heartbeat"
+)
+
+// ErrConfig marks configuration errors (heartbeat exits 6 for them, as
+// Heartbeat's LSB_EXIT_NOTCONFIGED).
+var ErrConfig = errors.New("configuration error")
+
+const (
+	// packetQueue bounds packets waiting for the loop; beyond it they are
+	// dropped and counted rather than blocking the link readers.
+	packetQueue = 4096
+	// stopGrace bounds a graceful stop after shutdone was first sent.
+	stopGrace = 3 * time.Second
+	// marksEvery is how often peer marks are saved while running.
+	marksEvery = 5 * time.Second
+)
+
+// Daemon is one running heartbeat node.
+type Daemon struct {
+	opts  Options
+	cfg   *config.Config
+	keys  *auth.Keyring
+	logs  *logSetup
+	log   *zap.Logger
+	core  *core.Core
+	start time.Time
+	debug int
+
+	links   []*linkIO
+	packets chan link.Packet
+	ctrl    chan ctrlReq
+	dropped dropCounters
+	limiter *rateLimiter
+
+	stopping  bool
+	stopBy    time.Time
+	marksSave time.Time
+}
+
+type linkIO struct {
+	link.Link
+	name      string
+	medium    config.Medium
+	txPackets atomic.Uint64
+	txErrors  atomic.Uint64
+	rxPackets atomic.Uint64
+	rxBad     atomic.Uint64
+	lastErr   atomic.Value // string
+}
+
+type dropCounters struct {
+	malformed, badAuth, noAuth, tooLarge, queueFull atomic.Uint64
+}
+
+type ctrlReq struct {
+	req   control.Request
+	reply chan control.Response
+}
+
+// LoadConfig loads and checks the configuration as the daemon would.
+func LoadConfig(o Options) (*config.Config, []config.Diag, error) {
+	cfg, err := config.Load(config.Options{Dir: o.ConfigDir, NodeName: o.NodeName})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
+	}
+	errs, warns := Check(cfg)
+	warns = append(append([]config.Diag(nil), cfg.Warnings...), warns...)
+	if len(errs) > 0 {
+		return nil, warns, fmt.Errorf("%w:\n%v", ErrConfig, config.ErrorList(errs))
+	}
+	return cfg, warns, nil
+}
+
+// Run runs the daemon until ctx is cancelled, SIGTERM arrives or a stop
+// command is received, then stops gracefully.
+func Run(ctx context.Context, o Options) error {
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.RunDir == "" {
+		o.RunDir = DefaultRunDir
+	}
+	if o.StateDir == "" {
+		o.StateDir = DefaultStateDir
+	}
+	cfg, warns, err := LoadConfig(o)
+	if err != nil {
+		for _, w := range warns {
+			fmt.Fprintln(o.Stderr, "warning:", w.Error())
+		}
+		return err
+	}
+	debug := o.Debug
+	if cfg.Debug > debug {
+		debug = cfg.Debug
+	}
+	logs, err := newLogger(cfg, debug, o.Stderr)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	defer logs.Close()
+	d := &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
+		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq),
+		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
+	for _, w := range warns {
+		d.log.Warn(w.Error())
+	}
+	err = d.run(ctx)
+	if err != nil {
+		d.log.Error("heartbeat stopped with an error", zap.Error(err))
+	}
+	return err
+}
+
+func (d *Daemon) run(ctx context.Context) error {
+	cfg := d.cfg
+	gen, err := state.NextGeneration(d.opts.StateDir, cfg.GenMethod, time.Now().Unix())
+	if err != nil {
+		return fmt.Errorf("generation: %w", err)
+	}
+	uuid, err := state.NodeUUID(d.opts.StateDir, cfg.UUIDFrom, cfg.LocalNode)
+	if err != nil {
+		return fmt.Errorf("node uuid: %w", err)
+	}
+	marks, err := state.LoadMarks(d.opts.StateDir)
+	if err != nil {
+		return err
+	}
+	srv, err := control.Listen(d.opts.RunDir, d.handle)
+	if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	defer srv.Close()
+	removePid, err := control.WritePidFile(d.opts.RunDir)
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	defer removePid()
+	if err := d.openLinks(); err != nil {
+		d.closeLinks()
+		return err
+	}
+	defer d.closeLinks()
+
+	c, err := core.New(d.coreConfig(gen, uuid, marks))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	d.core = c
+	d.log.Info("heartbeat starting",
+		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
+		zap.Strings("nodes", cfg.Nodes), zap.Duration("keepalive", cfg.Keepalive),
+		zap.Duration("deadtime", cfg.Deadtime), zap.Duration("initdead", cfg.Initdead),
+		zap.String("auth", d.keys.Signer().Method.String()), zap.Int("links", len(d.links)))
+	if d.keys.Weak() {
+		d.log.Warn("authkeys uses crc: packets are NOT authenticated, anybody on the network can forge them; use sha256")
+	}
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+
+	c.Start(d.now())
+	d.flush()
+	d.marksSave = time.Now().Add(marksEvery)
+	timer := time.NewTimer(d.untilNext())
+	defer timer.Stop()
+	done := ctx.Done()
+	for {
+		select {
+		case <-done:
+			done = nil
+			d.beginStop("context cancelled")
+		case p := <-d.packets:
+			d.receive(p)
+			// Drain what is already queued before ticking: cheaper, and
+			// packets are never starved by timers.
+		drain:
+			for n := 0; n < 64; n++ {
+				select {
+				case p := <-d.packets:
+					d.receive(p)
+				default:
+					break drain
+				}
+			}
+		case <-timer.C:
+		case r := <-d.ctrl:
+			r.reply <- d.command(r.req)
+		case s := <-sigs:
+			d.signal(s)
+		}
+		now := d.now()
+		if c.Next() <= now.Mono {
+			c.Tick(now)
+		}
+		d.flush()
+		if time.Now().After(d.marksSave) {
+			d.saveMarks()
+		}
+		if d.stopping && (c.Done() || time.Now().After(d.stopBy)) {
+			break
+		}
+		resetTimer(timer, d.untilNext())
+	}
+	d.saveMarks()
+	d.log.Info("heartbeat stopped", zap.String("node", cfg.LocalNode))
+	return nil
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(d)
+}
+
+// now is the core's clock: monotonic since start, plus wall seconds.
+func (d *Daemon) now() core.Time {
+	return core.Time{Mono: time.Since(d.start), Wall: time.Now().Unix()}
+}
+
+func (d *Daemon) untilNext() time.Duration {
+	w := d.core.Next() - time.Since(d.start)
+	if w < 0 {
+		w = 0
+	}
+	if d.stopping {
+		if s := time.Until(d.stopBy); s < w {
+			w = s
+		}
+	}
+	if m := time.Until(d.marksSave); m < w {
+		w = m
+	}
+	if w < 0 {
+		w = 0
+	}
+	return w
+}
+
+func (d *Daemon) coreConfig(gen uint64, uuid [16]byte, marks map[string]state.PeerMark) core.Config {
+	cfg := d.cfg
+	cm := map[string]core.Mark{}
+	for n, m := range marks {
+		cm[n] = core.Mark{Gen: m.Gen, Seq: m.Seq}
+	}
+	var names []string
+	for _, l := range d.links {
+		names = append(names, l.name)
+	}
+	return core.Config{
+		LocalNode: cfg.LocalNode, Nodes: cfg.Nodes, PingNodes: len(cfg.Ping), Links: names,
+		Keepalive: cfg.Keepalive, Deadtime: cfg.Deadtime, Warntime: cfg.Warntime, Initdead: cfg.Initdead,
+		MaxRexmitDelay: cfg.MaxRexmitDelay, Hopfudge: cfg.Hopfudge, UUID: uuid[:], Generation: gen,
+		FlowControl: true, LoadAvg: loadAvg(), Seed: time.Now().UnixNano(), PeerMarks: cm,
+	}
+}
+
+// loadAvg returns the "ld" field source: the first line of /proc/loadavg,
+// re-read at most once a second.
+func loadAvg() func() string {
+	var last time.Time
+	var val = "n/a"
+	return func() string {
+		if time.Since(last) < time.Second {
+			return val
+		}
+		last = time.Now()
+		if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+			val = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+		}
+		return val
+	}
+}
+
+func (d *Daemon) openLinks() error {
+	used := map[string]int{}
+	for _, m := range d.cfg.Media {
+		lio := &linkIO{medium: m}
+		lio.name = m.Dev
+		if used[m.Dev]++; used[m.Dev] > 1 {
+			lio.name = fmt.Sprintf("%s#%d", m.Dev, used[m.Dev])
+		}
+		name := lio.name
+		l, err := link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
+			Port: m.Port, TTL: m.TTL, Loop: m.Loop}, func(p link.Packet) {
+			p.Link = name
+			lio.rxPackets.Add(1)
+			select {
+			case d.packets <- p:
+			default:
+				d.dropped.queueFull.Add(1)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %s link on %s: %w", m.Pos, m.Kind, m.Dev, err)
+		}
+		lio.Link = l
+		d.links = append(d.links, lio)
+	}
+	return nil
+}
+
+func (d *Daemon) closeLinks() {
+	for _, l := range d.links {
+		if l.Link != nil {
+			_ = l.Close()
+		}
+	}
+}
+
+// receive decodes and authenticates one packet and hands it to the core.
+func (d *Daemon) receive(p link.Packet) {
+	m, err := msg.Decode(p.Data, d.keys)
+	if err != nil {
+		var why string
+		switch {
+		case errors.Is(err, msg.ErrAuth):
+			d.dropped.badAuth.Add(1)
+			why = "bad signature"
+		case errors.Is(err, msg.ErrNoAuth):
+			d.dropped.noAuth.Add(1)
+			why = "unsigned"
+		case errors.Is(err, msg.ErrTooLarge):
+			d.dropped.tooLarge.Add(1)
+			why = "oversized"
+		default:
+			d.dropped.malformed.Add(1)
+			why = "malformed"
+		}
+		for _, l := range d.links {
+			if l.name == p.Link {
+				l.rxBad.Add(1)
+			}
+		}
+		if ok, muted := d.limiter.allow("drop:"+why+":"+p.Link, time.Now()); ok {
+			d.log.Warn("dropped "+why+" packet", zap.String("link", p.Link),
+				zap.Stringer("from", p.From), zap.Error(err), zap.Int("suppressed", muted))
+		}
+		return
+	}
+	d.core.Receive(d.now(), p.Link, m)
+}
+
+// flush sends what the core produced and acts on its events.
+func (d *Daemon) flush() {
+	for d.core.HasReady() {
+		out, events := d.core.Ready()
+		for _, m := range out {
+			b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
+			for _, l := range d.links {
+				if err := l.Send(b); err != nil {
+					l.txErrors.Add(1)
+					l.lastErr.Store(err.Error())
+					if ok, muted := d.limiter.allow("send:"+l.name, time.Now()); ok {
+						d.log.Warn("send failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
+					}
+					continue
+				}
+				l.txPackets.Add(1)
+			}
+		}
+		for _, e := range events {
+			d.event(e)
+		}
+	}
+}
+
+func (d *Daemon) saveMarks() {
+	d.marksSave = time.Now().Add(marksEvery)
+	if d.core == nil {
+		return
+	}
+	out := map[string]state.PeerMark{}
+	for n, m := range d.core.Marks() {
+		out[n] = state.PeerMark{Gen: m.Gen, Seq: m.Seq}
+	}
+	if err := state.SaveMarks(d.opts.StateDir, out); err != nil {
+		if ok, _ := d.limiter.allow("marks", time.Now()); ok {
+			d.log.Warn("cannot save peer marks", zap.Error(err))
+		}
+	}
+}
+
+func (d *Daemon) beginStop(why string) {
+	if d.stopping {
+		return
+	}
+	d.stopping = true
+	d.stopBy = time.Now().Add(stopGrace)
+	d.log.Info("graceful stop: announcing shutdone to the peers", zap.String("reason", why))
+	d.core.Stop(d.now())
+}
+
+func (d *Daemon) signal(s os.Signal) {
+	switch s {
+	case syscall.SIGTERM, syscall.SIGINT:
+		d.beginStop(s.String())
+	case syscall.SIGHUP:
+		d.reload()
+	case syscall.SIGUSR1:
+		d.setDebug(d.debug + 1)
+	case syscall.SIGUSR2:
+		d.setDebug(d.debug - 1)
+	}
+}
+
+func (d *Daemon) setDebug(level int) {
+	if level < 0 {
+		level = 0
+	}
+	if level > 255 {
+		level = 255
+	}
+	d.debug = level
+	d.logs.level.SetLevel(levelFor(level))
+	d.log.Info("debug level changed", zap.Int("level", level))
+}

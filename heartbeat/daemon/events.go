@@ -1,0 +1,87 @@
+package daemon
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hasuite/hasuite/heartbeat/core"
+	"github.com/hasuite/hasuite/heartbeat/msg"
+)
+
+// event logs one core event and acts on the messages meant for layers the
+// daemon does not have yet.
+func (d *Daemon) event(e core.Event) {
+	l := d.log
+	switch e.Kind {
+	case core.EvNodeState:
+		f := []zap.Field{zap.String("node", e.Node), zap.String("from", e.From), zap.String("to", e.To)}
+		if e.To == core.Dead.String() {
+			l.Warn("node "+e.Node+" is dead", append(f, zap.String("reason", e.Detail),
+				zap.Duration("silence", e.Interval.Round(time.Millisecond)))...)
+			d.saveMarks()
+			return
+		}
+		l.Info("node "+e.Node+" status "+e.To, f...)
+	case core.EvLinkState:
+		f := []zap.Field{zap.String("node", e.Node), zap.String("link", e.Link), zap.String("paths", e.Detail)}
+		if e.To == core.LinkDead.String() {
+			l.Warn("link "+e.Link+" to "+e.Node+" dead, "+e.Detail, f...)
+		} else {
+			l.Info("link "+e.Link+" to "+e.Node+" up, "+e.Detail, f...)
+		}
+	case core.EvLateHeartbeat:
+		l.Warn("late heartbeat from "+e.Node, zap.String("node", e.Node), zap.Duration("interval", e.Interval.Round(time.Millisecond)))
+	case core.EvPeerRestarted:
+		l.Info("heartbeat restart on node "+e.Node, zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case core.EvPartitionReturn:
+		l.Error("cluster node "+e.Node+" returning after partition", zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case core.EvPeerShutdown:
+		l.Info("node "+e.Node+" announced a graceful stop (shutdone)", zap.String("node", e.Node))
+	case core.EvCommUp:
+		l.Info("cluster communication is up: local node active", zap.String("node", e.Node))
+	case core.EvDropped:
+		if ok, muted := d.limiter.allow("core:"+e.Detail, time.Now()); ok {
+			l.Debug("dropped message", zap.String("node", e.Node), zap.String("link", e.Link),
+				zap.String("reason", e.Detail), zap.Int("suppressed", muted))
+		}
+	case core.EvRexmitGiveUp:
+		l.Warn("message lost for good", zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case core.EvMembership:
+		l.Warn("node lists differ", zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case core.EvFlowControlOff:
+		l.Warn("flow control disabled: peer runs a heartbeat without protocol=1", zap.String("node", e.Node))
+	case core.EvDeliver:
+		d.deliver(e.Node, e.Msg)
+	}
+}
+
+// deliver answers the resource-protocol messages of a Heartbeat peer so it
+// is never left waiting on us. This version manages no resources: it holds
+// nothing, is always stable, and gives up nothing it does not have.
+func (d *Daemon) deliver(from string, m *msg.Message) {
+	d.log.Debug("message", zap.String("from", from), zap.String("type", m.Type()), zap.Stringer("msg", m))
+	switch m.Type() {
+	case "starting":
+		r := msg.New("resource")
+		r.Set("rsc_hold", "none")
+		r.Set("rtype", "full")
+		r.Set("isstable", "1")
+		d.core.Send(d.now(), r)
+	case "ip-request":
+		r := msg.New("ip-request-resp")
+		r.Set(msg.FDest, from)
+		r.Set("ipaddr", m.Str("ipaddr"))
+		r.Set("weown", "no")
+		r.Set("ok", "OK")
+		d.core.Send(d.now(), r)
+	case "query-cstatus":
+		r := msg.New("respond-cstatus")
+		r.Set(msg.FDest, from)
+		r.Set("result", "OK")
+		r.Set("cn", m.Str("cn"))
+		r.Set("to_id", m.Str("from_id"))
+		r.Set("cs", "offline")
+		d.core.Send(d.now(), r)
+	}
+}
