@@ -1,0 +1,62 @@
+# hasuite: a Heartbeat-compatible two-node HA suite.
+#
+#   make build   every binary into bin/
+#   make test    unit, simulator and netns end-to-end tests (root; installs test deps)
+#   make e2e     only the end-to-end tests
+#   make bench   performance figures (netns; takes several minutes)
+#   make demo    a two-node cluster in network namespaces, a killed peer detected
+#   make install binaries into $(DESTDIR)$(PREFIX)
+#   make fuzz    every fuzz target for FUZZTIME each
+
+GO        ?= go
+PREFIX    ?= /usr/local
+FUZZTIME  ?= 20s
+BINARIES  := heartbeat cl_status hactl
+GOFLAGS   ?=
+export GOFLAGS
+
+.PHONY: all build test unit e2e bench demo install fuzz lint deps clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(BINARIES))
+
+deps:
+	@sh scripts/install-test-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# The whole suite: lint, unit and simulator tests, end-to-end tests in
+# network namespaces (with the real Heartbeat 3.0.6 as a peer).
+test: deps lint build
+	$(GO) test -count=1 -timeout 20m ./...
+
+unit: lint
+	$(GO) test -count=1 -short ./...
+
+e2e: deps build
+	$(GO) test -count=1 -timeout 20m -v ./test/e2e/
+
+bench: deps build
+	$(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x -v ./test/bench/
+
+demo: build
+	@bash scripts/demo.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/heartbeat $(DESTDIR)$(PREFIX)/sbin/heartbeat
+	install -m 0755 bin/cl_status bin/hactl $(DESTDIR)$(PREFIX)/bin/
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,160 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// maxTOML bounds the size of ha.toml.
+const maxTOML = 1 << 20
+
+// tomlValue holds one raw TOML value. Types are checked after decoding,
+// so that every mistake is reported instead of only the first.
+type tomlValue struct {
+	v   any
+	set bool
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (t *tomlValue) UnmarshalTOML(v any) error {
+	t.v, t.set = v, true
+	return nil
+}
+
+// tomlDoc is the schema of ha.toml (see the package documentation).
+type tomlDoc struct {
+	Nodes          tomlValue     `toml:"nodes"`
+	Keepalive      tomlValue     `toml:"keepalive"`
+	Deadtime       tomlValue     `toml:"deadtime"`
+	Warntime       tomlValue     `toml:"warntime"`
+	Initdead       tomlValue     `toml:"initdead"`
+	Deadping       tomlValue     `toml:"deadping"`
+	UDPPort        tomlValue     `toml:"udpport"`
+	Baud           tomlValue     `toml:"baud"`
+	AutoFailback   tomlValue     `toml:"auto_failback"`
+	Hopfudge       tomlValue     `toml:"hopfudge"`
+	MsgFmt         tomlValue     `toml:"msgfmt"`
+	MaxRexmitDelay tomlValue     `toml:"max_rexmit_delay"`
+	GenMethod      tomlValue     `toml:"hbgenmethod"`
+	UUIDFrom       tomlValue     `toml:"uuidfrom"`
+	LogFile        tomlValue     `toml:"logfile"`
+	DebugFile      tomlValue     `toml:"debugfile"`
+	LogFacility    tomlValue     `toml:"logfacility"`
+	Debug          tomlValue     `toml:"debug"`
+	Watchdog       tomlValue     `toml:"watchdog"`
+	Media          []tomlMedium  `toml:"media"`
+	Ping           []tomlPing    `toml:"ping"`
+	Stonith        []tomlStonith `toml:"stonith"`
+	Auth           *tomlAuth     `toml:"auth"`
+}
+
+type tomlMedium struct {
+	Kind  tomlValue `toml:"kind"`
+	Dev   tomlValue `toml:"dev"`
+	Peer  tomlValue `toml:"peer"`
+	Group tomlValue `toml:"group"`
+	Port  tomlValue `toml:"port"`
+	TTL   tomlValue `toml:"ttl"`
+	Loop  tomlValue `toml:"loop"`
+}
+
+type tomlPing struct {
+	Hosts tomlValue `toml:"hosts"`
+	Group tomlValue `toml:"group"`
+}
+
+type tomlStonith struct {
+	Host   tomlValue `toml:"host"`
+	Type   tomlValue `toml:"type"`
+	File   tomlValue `toml:"file"`
+	Params tomlValue `toml:"params"`
+}
+
+type tomlAuth struct {
+	Current tomlValue `toml:"current"`
+	Keys    []tomlKey `toml:"keys"`
+}
+
+type tomlKey struct {
+	Index  tomlValue `toml:"index"`
+	Method tomlValue `toml:"method"`
+	Secret tomlValue `toml:"secret"`
+}
+
+// ParseTOML parses an ha.toml file; see ParseHACF for what is and is not
+// resolved. Keys come from its [auth] table when there is one.
+func ParseTOML(r io.Reader, file string) (*Config, error) {
+	return parseTOML(r, file, env{defaultPort: DefaultUDPPort})
+}
+
+func parseTOML(r io.Reader, file string, e env) (*Config, error) {
+	b, _, err := buildTOML(r, file)
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(e)
+}
+
+// buildTOML decodes ha.toml into a builder. hasAuth reports an [auth]
+// table, which makes the file secret (Load checks its mode).
+func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxTOML+1))
+	if err != nil {
+		return nil, false, ErrorList{{Pos{File: file}, fmt.Sprintf("read: %v", err)}}
+	}
+	if len(data) > maxTOML {
+		return nil, false, ErrorList{{Pos{File: file}, fmt.Sprintf("larger than %d bytes", maxTOML)}}
+	}
+	var doc tomlDoc
+	md, err := toml.Decode(string(data), &doc)
+	if err != nil {
+		return nil, false, ErrorList{tomlError(file, err)}
+	}
+	b = newBuilder(file)
+	b.c.Source = file
+	t := tomlApply{b: b, lines: locateTOML(string(data))}
+	for _, k := range md.Undecoded() {
+		t.unknownKey(k)
+	}
+	t.options(&doc)
+	for i, m := range doc.Media {
+		t.medium(i, m)
+	}
+	for i, p := range doc.Ping {
+		t.ping(i, p)
+	}
+	for i, s := range doc.Stonith {
+		t.stonith(i, s)
+	}
+	if doc.Auth != nil {
+		t.auth(doc.Auth)
+	}
+	return b, doc.Auth != nil, nil
+}
+
+// tomlError turns a decoding error into a Diag with the line it names.
+// Syntax errors are ParseErrors; type mismatches of the document's shape
+// (media = 3) only carry "toml: line N (last key "k"): " in their text.
+func tomlError(file string, err error) Diag {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return Diag{Pos{file, pe.Position.Line}, pe.Message}
+	}
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	var line int
+	if _, serr := fmt.Sscanf(msg, "line %d", &line); serr != nil {
+		return Diag{Pos{File: file}, msg}
+	}
+	head, rest, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return Diag{Pos{file, line}, msg}
+	}
+	if _, key, ok := strings.Cut(head, "(last key "); ok {
+		rest = strings.Trim(strings.TrimSuffix(key, ")"), `"`) + ": " + rest
+	}
+	return Diag{Pos{file, line}, rest}
+}

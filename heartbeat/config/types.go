@@ -1,0 +1,138 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/auth"
+)
+
+// Config is the daemon's one typed configuration, built from ha.cf (or
+// ha.toml) and authkeys. Durations are whole milliseconds, as in Heartbeat.
+type Config struct {
+	Dir       string // configuration directory, e.g. /etc/ha.d
+	Source    string // path of the ha.cf or ha.toml that was read
+	LocalNode string // local node name, lower case ("" when parsed without Load)
+
+	Nodes []string // normal nodes, lower case, in declaration order
+
+	Keepalive time.Duration // interval between status messages
+	Deadtime  time.Duration // silence after which a node is dead
+	Warntime  time.Duration // silence after which a "late heartbeat" is reported
+	Initdead  time.Duration // deadtime used until communication is first up
+	Deadping  time.Duration // deadtime of ping nodes
+
+	UDPPort int      // port of bcast, ucast and ucast6 media
+	Baud    int      // serial speed
+	Media   []Medium // heartbeat links, in declaration order
+
+	AutoFailback   string        // "on", "off" or "legacy"
+	Hopfudge       int           // added to the node count for the ttl field
+	MsgFmt         string        // "classic" (inner auth field too) or "netstring"
+	MaxRexmitDelay time.Duration // cap on the retransmission request interval
+	GenMethod      string        // hbgenmethod: "file" or "time"
+	UUIDFrom       string        // uuidfrom: "file" or "nodename"
+
+	LogFile     string // logfile path, "" when not set
+	DebugFile   string // debugfile path, "" when not set
+	LogFacility string // syslog facility, "" when not set, or "none"
+	Debug       int    // debug level 0-255
+
+	Watchdog string        // watchdog device path, "" when not set
+	Stonith  []StonithSpec // stonith and stonith_host lines, in order
+	Ping     []PingSpec    // ping, ping6 and ping_group pseudo-nodes
+
+	Keys *auth.Keyring // nil when parsed without Load or without [auth]
+
+	Warnings []Diag         // non-fatal findings
+	Set      map[string]Pos // directives given explicitly, by canonical name, last occurrence
+
+	// params holds each directive's value as written (the last token), the
+	// way Heartbeat records it for cl_status hbparameter.
+	params map[string]string
+}
+
+// Pos is a place in a configuration file. Line 0 means the file as a whole.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.Line <= 0 {
+		return p.File
+	}
+	return p.File + ":" + strconv.Itoa(p.Line)
+}
+
+// Diag is one finding about the configuration, tied to where it was found.
+type Diag struct {
+	Pos
+	Msg string
+}
+
+// Error returns "file:line: msg" (or "file: msg" for whole-file findings).
+func (d Diag) Error() string { return d.Pos.String() + ": " + d.Msg }
+
+// ErrorList is every configuration error found, in file order.
+type ErrorList []Diag
+
+func (l ErrorList) Error() string {
+	s := make([]string, len(l))
+	for i, d := range l {
+		s[i] = d.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap lets errors.As find the individual Diags.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, d := range l {
+		errs[i] = d
+	}
+	return errs
+}
+
+// Medium is one heartbeat link.
+type Medium struct {
+	Kind  string // "ucast", "ucast6", "bcast", "mcast", "mcast6" or "serial"
+	Dev   string // network interface, or the tty path for serial
+	Peer  string // ucast/ucast6 peer address or host name
+	Group string // mcast/mcast6 group address
+	Port  int    // UDP port: udpport for ucast/bcast, its own for mcast
+	TTL   int    // mcast ttl / mcast6 hop limit
+	Loop  bool   // mcast loopback
+	Baud  int    // serial speed (the baud directive)
+	Pos
+}
+
+// PingSpec is one ping pseudo-node: a single host (ping, ping6) or a
+// ping_group that is alive while any member answers.
+type PingSpec struct {
+	Name  string   // node name: the host for ping/ping6, the group name for ping_group
+	Hosts []string // addresses or host names to ping
+	Group bool     // from ping_group
+	IPv6  bool     // from ping6 (ICMPv6)
+	Pos
+}
+
+// StonithSpec is one STONITH device line. Only the last line that applies
+// to the local node takes effect (see Config.StonithDevice).
+type StonithSpec struct {
+	Host   string // "" for a stonith line, else the stonith_host host (lower case) or "*"
+	Type   string // device type, e.g. "external/ipmi"
+	File   string // parameter file of a stonith line
+	Params string // parameters of a stonith_host line, as written
+	Pos
+}
+
+// Options tell Load where to look.
+type Options struct {
+	Dir      string // configuration directory; "" means DefaultDir
+	NodeName string // local node name; "" means <Dir>/nodeinfo, else os.Hostname()
+	// ServicesFile is consulted for the ha-cluster/udp port when udpport
+	// is not set; "" means /etc/services.
+	ServicesFile string
+}
