@@ -92,7 +92,7 @@ func (d *Daemon) command(req control.Request) control.Response {
 
 func (d *Daemon) status() api.Status {
 	host, _ := os.Hostname()
-	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "none",
+	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "haresources",
 		Resources: "none", Debug: d.debug, Core: d.core.Snapshot(d.now())}
 	for _, l := range d.links {
 		target := l.medium.Peer

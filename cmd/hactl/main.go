@@ -1,0 +1,14 @@
+// Command hactl is the suite's own command-line interface (status with
+// JSON output, and later standby, takeover, check); see heartbeat/cli.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/hasuite/hasuite/heartbeat/cli"
+)
+
+func main() {
+	os.Exit(cli.Hactl(context.Background(), os.Args[1:], os.Stdout, os.Stderr, cli.APIClient{}))
+}
