@@ -69,6 +69,7 @@ start_node() {
 	ip netns exec "$P-node$n" "$BIN/heartbeat" -c "$d/etc" -n "node$n" --run-dir "$d/run" --state-dir "$d/state" \
 		>>"$d/log" 2>&1 &
 	echo $! >"$d/pid"
+	disown # the demo reports kills itself; no "Killed" job notices
 }
 cl() { local n=$1; shift; "$BIN/cl_status" --run-dir "$WORK/node$n/run" "$@"; }
 
@@ -105,9 +106,12 @@ info "node1 sees node2 $(cl 1 nodestatus node2) again (new generation)"
 
 say "Stopping node2 gracefully (heartbeat -k): the peer is told at once"
 t0=$(date +%s%N)
-"$BIN/heartbeat" -k --run-dir "$WORK/node2/run"
+"$BIN/heartbeat" -k --run-dir "$WORK/node2/run" &
+stopper=$!
 wait_for 1 node2 dead 5
 t1=$(date +%s%N)
-info "node1 saw node2 leave after $(((t1 - t0) / 1000000)) ms, without waiting for deadtime"
+wait "$stopper"
+info "node1 saw node2 leave after $(((t1 - t0) / 1000000)) ms (deadtime $DEADTIME): shutdone, not a timeout"
+grep -E "announced a graceful stop" "$WORK/node1/log" | tail -1 | sed 's/^/    log: /'
 
 say "Done; cleaning up namespaces and processes"
