@@ -40,7 +40,7 @@ func TestUnknownDirective(t *testing.T) {
 
 func TestNoEffectDirectives(t *testing.T) {
 	valid := map[string]string{
-		"cluster": "mycluster", "realtime": "off", "rtprio": "50", "memreserve": "6500",
+		"cluster": "mycluster", "memreserve": "6500",
 		"coredumps": "off", "coreroot": "/var/lib/heartbeat/cores", "use_logd": "yes",
 		"conn_logd_time": "60", "syslogmsgfmt": "off", "log_badpack": "off", "compression": "bz2",
 		"compression_threshold": "4", "traditional_compression": "yes", "use_apphbd": "no",

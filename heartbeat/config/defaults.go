@@ -24,6 +24,9 @@ const (
 	maxMedia = 64  // Heartbeat's MAXMEDIA, ping media included
 )
 
+// DefaultRTPrio is the middle of the SCHED_RR range, as Heartbeat uses.
+const DefaultRTPrio = 50
+
 // Defaults returns the configuration that applies when ha.cf sets nothing:
 // no nodes, no media, no keys, and every derived timing resolved.
 func Defaults() *Config {
@@ -48,6 +51,8 @@ func newConfig() *Config {
 		MaxRexmitDelay: DefaultMaxRexmitDelay,
 		GenMethod:      DefaultGenMethod,
 		UUIDFrom:       DefaultUUIDFrom,
+		Realtime:       true,
+		RTPrio:         DefaultRTPrio,
 		Set:            map[string]Pos{},
 		params:         map[string]string{},
 	}

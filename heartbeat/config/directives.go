@@ -78,10 +78,12 @@ var directives = map[string]directive{
 	"logfacility": {apply: (*builder).setLogFacility, record: true},
 	"debug":       {apply: intSetter(func(c *Config) *int { return &c.Debug }, 0, 255), record: true},
 
+	// Scheduling: a heartbeat that is not scheduled in time is a false death.
+	"realtime": {apply: (*builder).setRealtime, record: true},
+	"rtprio":   {apply: intSetter(func(c *Config) *int { return &c.RTPrio }, 1, 99), record: true},
+
 	// Accepted for compatibility, without effect.
 	"cluster":                 {apply: checkOnly(nil), record: true, noEffect: "the cluster name is not sent in v1 messages"},
-	"realtime":                {apply: checkOnly(checkBool), record: true, noEffect: "real-time scheduling is left to the service manager"},
-	"rtprio":                  {apply: checkOnly(checkRange(1, 99)), record: true, noEffect: "real-time scheduling is left to the service manager"},
 	"memreserve":              {apply: checkOnly(checkRange(1, 1<<30)), record: true, noEffect: "the Go runtime manages its own memory"},
 	"coredumps":               {apply: checkOnly(checkBool), record: true, noEffect: "core dumps are governed by the service manager and the kernel"},
 	"coreroot":                {apply: checkOnly(nil), record: true, noEffect: "core dumps are governed by the service manager and the kernel"},

@@ -61,6 +61,8 @@ func (c *Config) Effective() string {
 	optional("logfile", c.LogFile)
 	optional("debugfile", c.DebugFile)
 	line("debug", strconv.Itoa(c.Debug))
+	line("realtime", map[bool]string{true: "on", false: "off"}[c.Realtime])
+	line("rtprio", strconv.Itoa(c.RTPrio))
 	optional("watchdog", c.Watchdog)
 	for _, s := range c.Stonith {
 		w.WriteString(s.String())

@@ -72,6 +72,15 @@ func checkOnly(check func(string) error) func(*builder, Pos, string, string) {
 	}
 }
 
+func (b *builder) setRealtime(pos Pos, name, v string) {
+	on, err := parseBool(v)
+	if err != nil {
+		b.errorf(pos, "%s: %v", name, err)
+		return
+	}
+	b.c.Realtime = on
+}
+
 func checkBool(v string) error {
 	_, err := parseBool(v)
 	return err

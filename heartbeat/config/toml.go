@@ -45,6 +45,8 @@ type tomlDoc struct {
 	DebugFile      tomlValue     `toml:"debugfile"`
 	LogFacility    tomlValue     `toml:"logfacility"`
 	Debug          tomlValue     `toml:"debug"`
+	Realtime       tomlValue     `toml:"realtime"`
+	RTPrio         tomlValue     `toml:"rtprio"`
 	Watchdog       tomlValue     `toml:"watchdog"`
 	Media          []tomlMedium  `toml:"media"`
 	Ping           []tomlPing    `toml:"ping"`

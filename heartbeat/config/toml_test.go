@@ -203,7 +203,7 @@ func TestTOMLErrors(t *testing.T) {
 	}{
 		{"syntax", "nodes = [\n", 2, "expected"},
 		{"unknown key", "frob = 1\n", 1, "unknown key frob"},
-		{"no-effect directive", "realtime = true\n", 1, "realtime has no effect here"},
+		{"no-effect directive", "memreserve = 6500\n", 1, "memreserve has no effect here"},
 		{"singular node", "node = \"a\"\n", 1, "the list of nodes is \"nodes\""},
 		{"rejected directive", "respawn = \"x\"\n", 1, "respawn: not supported yet"},
 		{"time type", "keepalive = true\n", 1, "keepalive: want a time"},

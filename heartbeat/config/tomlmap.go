@@ -155,6 +155,8 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"debugfile", d.DebugFile, kindString},
 		{"logfacility", d.LogFacility, kindString},
 		{"debug", d.Debug, kindInt},
+		{"realtime", d.Realtime, kindOnOff},
+		{"rtprio", d.RTPrio, kindInt},
 		{"watchdog", d.Watchdog, kindString},
 	}
 	for _, o := range opts {

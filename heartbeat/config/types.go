@@ -39,6 +39,9 @@ type Config struct {
 	LogFacility string // syslog facility, "" when not set, or "none"
 	Debug       int    // debug level 0-255
 
+	Realtime bool // realtime: SCHED_RR scheduling and locked memory
+	RTPrio   int  // rtprio: the SCHED_RR priority (1-99)
+
 	Watchdog string        // watchdog device path, "" when not set
 	Stonith  []StonithSpec // stonith and stonith_host lines, in order
 	Ping     []PingSpec    // ping, ping6 and ping_group pseudo-nodes

@@ -190,6 +190,13 @@ func (d *Daemon) run(ctx context.Context) error {
 		zap.Strings("nodes", cfg.Nodes), zap.Duration("keepalive", cfg.Keepalive),
 		zap.Duration("deadtime", cfg.Deadtime), zap.Duration("initdead", cfg.Initdead),
 		zap.String("auth", d.keys.Signer().Method.String()), zap.Int("links", len(d.links)))
+	if cfg.Realtime {
+		if err := enableRealtime(cfg.RTPrio); err != nil {
+			d.log.Warn("realtime scheduling not fully enabled; heartbeats may be late on a busy machine", zap.Error(err))
+		} else {
+			d.log.Debug("realtime scheduling enabled", zap.Int("rtprio", cfg.RTPrio))
+		}
+	}
 	if d.keys.Weak() {
 		d.log.Warn("authkeys uses crc: packets are NOT authenticated, anybody on the network can forge them; use sha256")
 	}
