@@ -1,0 +1,85 @@
+// Package haresources parses Heartbeat's haresources file (and its TOML
+// form) into resource groups.
+package haresources
+
+import (
+	"strconv"
+	"time"
+)
+
+// Pos is a place in a file: "file:line".
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.Line <= 0 {
+		return p.File
+	}
+	return p.File + ":" + strconv.Itoa(p.Line)
+}
+
+// Kind says which agent runs a resource.
+type Kind string
+
+// Resource kinds.
+const (
+	// KindIP is a virtual IP: a bare address, IPaddr::..., IPaddr2::...
+	KindIP Kind = "ip"
+	// KindScript is a Heartbeat resource.d script or, when none is found
+	// there, an LSB init script of /etc/init.d (Heartbeat's lookup order).
+	KindScript Kind = "script"
+	// KindOCF is an OCF agent: OCF::agent::instance (Heartbeat) or
+	// ocf:provider:agent with name=value parameters.
+	KindOCF Kind = "ocf"
+)
+
+// Resource is one resource of a group, as written and as understood.
+type Resource struct {
+	Raw  string // the token as written, e.g. "IPaddr2::198.18.0.100/24/eth0"
+	Kind Kind
+	// Type is the script or agent name: "IPaddr2", "httpd", "Dummy".
+	Type string
+	// Args are the "::"-separated arguments of a script (Heartbeat passes
+	// them before the action).
+	Args []string
+	// IP is set for KindIP.
+	IP *IPSpec
+	// OCF is set for KindOCF.
+	OCF *OCFSpec
+	// Timeout bounds each operation; 0 means the manager's default.
+	Timeout time.Duration
+	Pos     Pos
+}
+
+// IPSpec is a parsed IPaddr/IPaddr2 argument: ip[/bits[/iface[:label]][/broadcast]].
+type IPSpec struct {
+	Addr      string // the address, IPv4 or IPv6
+	Bits      int    // prefix length; 0 = not given (take it from the interface's subnet)
+	Iface     string // "" = find the interface from the subnet
+	Label     string // e.g. "eth0:0"'s "0" part becomes label "eth0:0"; "" = none
+	Broadcast string // "" = derived
+}
+
+// OCFSpec names an OCF agent and its parameters.
+type OCFSpec struct {
+	Provider string            // "heartbeat" for OCF::agent::instance unless found elsewhere
+	Agent    string            // e.g. "Dummy"
+	Instance string            // OCF_RESOURCE_INSTANCE
+	Params   map[string]string // OCF_RESKEY_<name>=<value>
+	// ParamFile is /etc/ha.d/conf/OCF/<agent>/<instance> for Heartbeat's
+	// OCF::agent::instance form (shell NAME=value lines), "" otherwise.
+	ParamFile string
+}
+
+// Group is one logical haresources line: the preferred node and its
+// resources, started left to right and stopped right to left.
+type Group struct {
+	// Key is the first resource as written: the group's identity in the
+	// protocol (ip-request) and in commands.
+	Key       string
+	Node      string // preferred node, lower case
+	Resources []Resource
+	Pos       Pos
+}
