@@ -1,0 +1,290 @@
+package manager
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/msg"
+	"github.com/hasuite/hasuite/resources/haresources"
+)
+
+// Config is what the manager needs.
+type Config struct {
+	LocalNode string
+	Groups    []haresources.Group
+	// AutoFailback is "on", "off" or "legacy".
+	AutoFailback string
+	// RequestDelay: a starting node whose peer is not yet stable takes its
+	// own groups anyway after this long (Heartbeat's RQSTDELAY, 10 s).
+	RequestDelay time.Duration
+	// StandbyTimeout: a standby request the peer does not answer is
+	// cancelled after this long (10 s in Heartbeat).
+	StandbyTimeout time.Duration
+}
+
+// GroupState is where one group is on this node.
+type GroupState int
+
+// Group states.
+const (
+	Stopped GroupState = iota
+	Starting
+	Running
+	Stopping
+	// StopFailed: a stop failed even after retries; the group may still
+	// run here and must never be started by the peer. Fatal until fenced.
+	StopFailed
+)
+
+func (s GroupState) String() string {
+	return [...]string{"stopped", "starting", "running", "stopping", "stop-failed"}[s]
+}
+
+// ActionKind is what the runner is to do with a group.
+type ActionKind int
+
+// Actions.
+const (
+	Start ActionKind = iota + 1
+	Stop
+)
+
+func (k ActionKind) String() string {
+	if k == Start {
+		return "start"
+	}
+	return "stop"
+}
+
+// Action asks the runner to start or stop a group; the daemon reports the
+// outcome with GroupStarted or GroupStopped.
+type Action struct {
+	Kind  ActionKind
+	Group string
+}
+
+// Event is a decision or state change, for logs and notify hooks.
+type Event struct {
+	Group  string // "" for node-wide events
+	From   string
+	To     string
+	Detail string
+	Level  string // "info", "warn" or "error"
+}
+
+type phase int
+
+const (
+	phNone phase = iota
+	// initiator (G, "goes standby")
+	phAskSent   // sent info=me, waiting for info=other
+	phReleasing // stopping our groups of the set
+	phGiven     // sent info=done, waiting for the taker's done
+	// taker (T)
+	phAccepted // sent info=other, waiting for the initiator's done
+	phTaking   // starting the groups
+)
+
+type handshake struct {
+	initiator bool
+	set       Hold // in the initiator's terms
+	phase     phase
+	deadline  time.Duration
+}
+
+type group struct {
+	haresources.Group
+	local  bool
+	state  GroupState
+	failed bool // its last start failed here
+	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
+	replyIPRequest bool
+}
+
+// Manager is the resource ownership state machine of one node.
+type Manager struct {
+	cfg    Config
+	groups []*group
+	byKey  map[string]*group
+	peer   string
+
+	commUp        bool
+	stable        bool // finished taking what we will take (isstable)
+	startingSince time.Duration
+	peerAlive     bool
+	peerStarting  bool
+	peerStable    bool
+	peerHold      Hold // in the peer's terms
+	reportPending bool // send a full report with isstable=1 once settled
+	// failbackArmed: the peer (re)joined; once it is stable, auto_failback
+	// on gives it its groups back. Heartbeat does this only on a join.
+	failbackArmed bool
+	// pendingStandby: groups that failed to start here wait for the peer
+	// to be ready to take them.
+	pendingStandby Hold
+	hs            *handshake
+	stopping      bool
+	now           time.Duration
+
+	out     []*msg.Message
+	actions []Action
+	events  []Event
+}
+
+// New returns a manager for the groups of cfg. peer is the other node.
+func New(cfg Config, peer string) *Manager {
+	if cfg.RequestDelay <= 0 {
+		cfg.RequestDelay = 10 * time.Second
+	}
+	if cfg.StandbyTimeout <= 0 {
+		cfg.StandbyTimeout = 10 * time.Second
+	}
+	m := &Manager{cfg: cfg, byKey: map[string]*group{}, peer: peer}
+	for _, g := range cfg.Groups {
+		gr := &group{Group: g, local: g.Node == cfg.LocalNode}
+		m.groups = append(m.groups, gr)
+		m.byKey[g.Key] = gr
+	}
+	return m
+}
+
+func (m *Manager) nice() bool { return m.cfg.AutoFailback != "legacy" }
+
+// Ready returns and clears the messages to send, the actions to run and
+// the events to log.
+func (m *Manager) Ready() ([]*msg.Message, []Action, []Event) {
+	o, a, e := m.out, m.actions, m.events
+	m.out, m.actions, m.events = nil, nil, nil
+	return o, a, e
+}
+
+func (m *Manager) info(group, format string, a ...any) {
+	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: "info"})
+}
+
+func (m *Manager) warn(group, format string, a ...any) {
+	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: "warn"})
+}
+
+func (m *Manager) send(t string, kv ...string) {
+	x := msg.New(t)
+	for i := 0; i+1 < len(kv); i += 2 {
+		x.Set(kv[i], kv[i+1])
+	}
+	m.out = append(m.out, x)
+}
+
+// in reports whether group g belongs to set h (in our terms).
+func (g *group) in(h Hold) bool {
+	if g.local {
+		return h&Local != 0
+	}
+	return h&Foreign != 0
+}
+
+// Holding is what we hold, in our terms: a set bit for every kind of which
+// at least one group runs (or is being started) here.
+func (m *Manager) Holding() Hold {
+	var h Hold
+	for _, g := range m.groups {
+		if g.state == Running || g.state == Starting || g.state == StopFailed {
+			if g.local {
+				h |= Local
+			} else {
+				h |= Foreign
+			}
+		}
+	}
+	return h
+}
+
+// settled reports that no group is starting or stopping.
+func (m *Manager) settled() bool {
+	for _, g := range m.groups {
+		if g.state == Starting || g.state == Stopping {
+			return false
+		}
+	}
+	return true
+}
+
+// RscStatus is cl_status rscstatus: what we hold, or "transition".
+func (m *Manager) RscStatus() string {
+	if !m.commUp || !m.stable || m.hs != nil || !m.settled() {
+		return "transition"
+	}
+	return m.Holding().String()
+}
+
+// Groups returns each group's key, preferred node and state here.
+func (m *Manager) Groups() []GroupStatus {
+	var out []GroupStatus
+	for _, g := range m.groups {
+		out = append(out, GroupStatus{Key: g.Key, Node: g.Node, State: g.state.String(), Failed: g.failed})
+	}
+	return out
+}
+
+// GroupStatus is one group as status commands show it.
+type GroupStatus struct {
+	Key    string `json:"key"`
+	Node   string `json:"preferred_node"`
+	State  string `json:"state"`
+	Failed bool   `json:"failed"`
+}
+
+func (m *Manager) setState(g *group, s GroupState) {
+	if g.state == s {
+		return
+	}
+	m.events = append(m.events, Event{Group: g.Key, From: g.state.String(), To: s.String(), Level: "info"})
+	g.state = s
+}
+
+// take starts every group of set h that does not run here.
+func (m *Manager) take(h Hold, why string) {
+	var keys []string
+	for _, g := range m.groups {
+		if g.in(h) && g.state == Stopped {
+			m.setState(g, Starting)
+			m.actions = append(m.actions, Action{Kind: Start, Group: g.Key})
+			keys = append(keys, g.Key)
+		}
+	}
+	if len(keys) > 0 {
+		m.info("", "taking %s groups (%s): %s", h, why, strings.Join(keys, ", "))
+	}
+}
+
+// give stops every group of set h that runs here, groups in reverse order
+// (the runner stops each group's resources right to left).
+func (m *Manager) give(h Hold, why string) {
+	var keys []string
+	for i := len(m.groups) - 1; i >= 0; i-- {
+		if g := m.groups[i]; g.in(h) && m.release(g) {
+			keys = append(keys, g.Key)
+		}
+	}
+	if len(keys) > 0 {
+		m.info("", "releasing %s groups (%s): %s", h, why, strings.Join(keys, ", "))
+	}
+}
+
+// release stops one group if it runs (or is being started) here.
+func (m *Manager) release(g *group) bool {
+	if g.state != Running && g.state != Starting {
+		return false
+	}
+	m.setState(g, Stopping)
+	m.actions = append(m.actions, Action{Kind: Stop, Group: g.Key})
+	return true
+}
+
+func (m *Manager) report(stable bool, info string) {
+	kv := []string{"rsc_hold", m.Holding().String(), "rtype", "full", "isstable", map[bool]string{true: "1", false: "0"}[stable]}
+	if info != "" {
+		kv = append(kv, "info", info)
+	}
+	m.send("resource", kv...)
+}

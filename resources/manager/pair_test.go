@@ -1,0 +1,366 @@
+package manager
+
+import (
+	"errors"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/msg"
+	"github.com/hasuite/hasuite/resources/haresources"
+)
+
+// A two-node harness: messages and group actions are queued and executed in
+// a seeded random order, which explores the races between them. After every
+// step no group may run on both nodes.
+
+type tnode struct {
+	name      string
+	m         *Manager
+	up        bool
+	running   map[string]bool
+	failStart map[string]bool
+}
+
+type item struct {
+	to  int
+	msg *msg.Message
+	act *Action
+}
+
+type pair struct {
+	t     *testing.T
+	rng   *rand.Rand
+	now   time.Duration
+	nodes [2]*tnode
+	pool  []item
+	mode  string
+}
+
+var testGroups = []haresources.Group{
+	{Key: "198.18.0.100", Node: "node1"},
+	{Key: "198.18.0.101", Node: "node1"},
+	{Key: "198.18.0.200", Node: "node2"},
+}
+
+func newPair(t *testing.T, seed int64, mode string) *pair {
+	p := &pair{t: t, rng: rand.New(rand.NewSource(seed)), mode: mode}
+	for i, name := range []string{"node1", "node2"} {
+		p.nodes[i] = &tnode{name: name, running: map[string]bool{}, failStart: map[string]bool{}}
+	}
+	return p
+}
+
+func (p *pair) boot(i int) {
+	n := p.nodes[i]
+	n.m = New(Config{LocalNode: n.name, Groups: testGroups, AutoFailback: p.mode}, p.nodes[1-i].name)
+	n.up = true
+	n.running = map[string]bool{}
+}
+
+// commUp brings node i's communication up, as the core reports it.
+func (p *pair) commUp(i int) {
+	p.nodes[i].m.CommUp(p.now, p.nodes[1-i].up)
+	if p.nodes[1-i].up && p.nodes[1-i].m != nil {
+		p.nodes[1-i].m.PeerAlive(p.now)
+	}
+	p.collect(i)
+}
+
+func (p *pair) collect(i int) {
+	out, acts, _ := p.nodes[i].m.Ready()
+	for _, m := range out {
+		p.pool = append(p.pool, item{to: 1 - i, msg: m})
+	}
+	for k := range acts {
+		a := acts[k]
+		p.pool = append(p.pool, item{to: i, act: &a})
+	}
+}
+
+// settle runs queued work in random order until nothing is left.
+func (p *pair) settle() {
+	for steps := 0; len(p.pool) > 0; steps++ {
+		if steps > 10000 {
+			p.t.Fatal("no quiescence after 10000 steps")
+		}
+		// Keep each node's actions and each direction's messages in order;
+		// only the interleaving between queues is random.
+		heads := map[[2]int]int{}
+		var choices []int
+		for idx, it := range p.pool {
+			kind := 0
+			if it.act != nil {
+				kind = 1
+			}
+			key := [2]int{it.to, kind}
+			if _, ok := heads[key]; !ok {
+				heads[key] = idx
+				choices = append(choices, idx)
+			}
+		}
+		idx := choices[p.rng.Intn(len(choices))]
+		it := p.pool[idx]
+		p.pool = append(p.pool[:idx], p.pool[idx+1:]...)
+		n := p.nodes[it.to]
+		if !n.up {
+			continue
+		}
+		p.now += time.Millisecond
+		if it.msg != nil {
+			n.m.Receive(p.now, it.msg)
+		} else if it.act.Kind == Start {
+			var err error
+			if n.failStart[it.act.Group] {
+				err = errors.New("boom")
+			} else {
+				n.running[it.act.Group] = true
+			}
+			n.m.GroupStarted(p.now, it.act.Group, err)
+		} else {
+			delete(n.running, it.act.Group)
+			n.m.GroupStopped(p.now, it.act.Group, nil)
+		}
+		p.collect(it.to)
+		p.check()
+	}
+}
+
+func (p *pair) check() {
+	for _, g := range testGroups {
+		if p.nodes[0].up && p.nodes[1].up && p.nodes[0].running[g.Key] && p.nodes[1].running[g.Key] {
+			p.t.Fatalf("group %s runs on both nodes (mode %s)", g.Key, p.mode)
+		}
+	}
+}
+
+func (p *pair) crash(i int) {
+	p.nodes[i].up = false
+	p.nodes[i].running = map[string]bool{}
+	var keep []item
+	for _, it := range p.pool {
+		// Its actions die with it; its messages in flight are lost (the
+		// core delivers everything before it declares a node dead).
+		if it.to != i && it.msg == nil {
+			keep = append(keep, it)
+		}
+	}
+	p.pool = keep
+	p.now += time.Second
+	p.nodes[1-i].m.PeerDead(p.now, false)
+	p.collect(1 - i)
+}
+
+func (p *pair) owners() string {
+	var out []string
+	for _, g := range testGroups {
+		var who []string
+		for _, n := range p.nodes {
+			if n.up && n.running[g.Key] {
+				who = append(who, n.name)
+			}
+		}
+		out = append(out, g.Key+"="+strings.Join(who, "+"))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+const (
+	home     = "198.18.0.100=node1 198.18.0.101=node1 198.18.0.200=node2"
+	allOn1   = "198.18.0.100=node1 198.18.0.101=node1 198.18.0.200=node1"
+	allOn2   = "198.18.0.100=node2 198.18.0.101=node2 198.18.0.200=node2"
+	seedsPer = 200
+)
+
+func forSeeds(t *testing.T, modes []string, f func(p *pair)) {
+	for _, mode := range modes {
+		for seed := int64(1); seed <= seedsPer; seed++ {
+			p := newPair(t, seed, mode)
+			f(p)
+			if t.Failed() {
+				t.Fatalf("mode %s seed %d", mode, seed)
+			}
+		}
+	}
+}
+
+func (p *pair) expect(want, when string) {
+	p.t.Helper()
+	if got := p.owners(); got != want {
+		p.t.Fatalf("%s (auto_failback %s): owners %s, want %s", when, p.mode, got, want)
+	}
+	for _, n := range p.nodes {
+		if n.up && n.m.RscStatus() == "transition" {
+			p.t.Fatalf("%s: %s still in transition", when, n.name)
+		}
+	}
+}
+
+func TestBothStartTogether(t *testing.T) {
+	forSeeds(t, []string{"on", "off", "legacy"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		p.commUp(0)
+		p.commUp(1)
+		p.settle()
+		p.expect(home, "both started at once")
+	})
+}
+
+func TestJoinAfterPeerAlone(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{"on", home}, {"off", allOn1}, {"legacy", home}} {
+		forSeeds(t, []string{tc.mode}, func(p *pair) {
+			p.boot(0)
+			p.commUp(0) // node2 absent: node1 takes everything
+			p.settle()
+			p.expect(allOn1, "node1 alone")
+			p.boot(1)
+			p.commUp(1)
+			p.settle()
+			p.expect(tc.want, "node2 joined")
+		})
+	}
+}
+
+func TestPeerDeathAndReturn(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{"on", home}, {"off", allOn2}, {"legacy", home}} {
+		forSeeds(t, []string{tc.mode}, func(p *pair) {
+			p.boot(0)
+			p.boot(1)
+			p.commUp(0)
+			p.commUp(1)
+			p.settle()
+			p.crash(0)
+			p.settle()
+			p.expect(allOn2, "node1 died")
+			p.boot(0)
+			p.commUp(0)
+			p.settle()
+			p.expect(tc.want, "node1 returned")
+		})
+	}
+}
+
+func TestStandbyAndTakeover(t *testing.T) {
+	forSeeds(t, []string{"on", "off"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		p.commUp(0)
+		p.commUp(1)
+		p.settle()
+		if err := p.nodes[0].m.Standby(p.now, All); err != nil {
+			t.Fatalf("standby: %v", err)
+		}
+		p.collect(0)
+		p.settle()
+		want := allOn2
+		p.expect(want, "hb_standby all on node1")
+		if err := p.nodes[0].m.Takeover(p.now, Local); err != nil {
+			t.Fatalf("takeover: %v", err)
+		}
+		p.collect(0)
+		p.settle()
+		p.expect(home, "hb_takeover local on node1")
+		if err := p.nodes[1].m.Standby(p.now, Local); err != nil {
+			t.Fatalf("standby local: %v", err)
+		}
+		p.collect(1)
+		p.settle()
+		// auto_failback on moves groups back only when a node (re)joins.
+		p.expect(allOn1, "hb_standby local on node2")
+	})
+}
+
+func TestStandbyRefusedInLegacy(t *testing.T) {
+	p := newPair(t, 1, "legacy")
+	p.boot(0)
+	p.boot(1)
+	p.commUp(0)
+	p.commUp(1)
+	p.settle()
+	if err := p.nodes[0].m.Standby(p.now, All); err == nil {
+		t.Fatal("standby accepted in legacy mode")
+	}
+}
+
+func TestFailedStartMovesGroup(t *testing.T) {
+	forSeeds(t, []string{"on", "off"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		p.nodes[0].failStart["198.18.0.100"] = true
+		p.commUp(0)
+		p.commUp(1)
+		p.settle()
+		// node1 gives its local set to node2 (Heartbeat's granularity).
+		if got := p.owners(); !strings.Contains(got, "198.18.0.100=node2") {
+			t.Fatalf("failed group not moved: %s", got)
+		}
+	})
+}
+
+func TestGracefulStopReleasesFirst(t *testing.T) {
+	forSeeds(t, []string{"on", "off", "legacy"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		p.commUp(0)
+		p.commUp(1)
+		p.settle()
+		p.nodes[0].m.Stop(p.now)
+		p.collect(0)
+		p.settle()
+		if !p.nodes[0].m.Done() || len(p.nodes[0].running) != 0 {
+			t.Fatalf("node1 not released: %v", p.nodes[0].running)
+		}
+		// shutdone goes out only now; the peer takes over on it.
+		p.nodes[0].up = false
+		p.nodes[1].m.PeerDead(p.now, true)
+		p.collect(1)
+		p.settle()
+		p.expect(allOn2, "node1 stopped")
+	})
+}
+
+func TestRscStatus(t *testing.T) {
+	p := newPair(t, 3, "on")
+	p.boot(0)
+	p.boot(1)
+	if s := p.nodes[0].m.RscStatus(); s != "transition" {
+		t.Fatalf("before comm up: %s", s)
+	}
+	p.commUp(0)
+	p.commUp(1)
+	p.settle()
+	if s := p.nodes[0].m.RscStatus(); s != "local" {
+		t.Fatalf("node1: %s", s)
+	}
+	p.crash(1)
+	p.settle()
+	if s := p.nodes[0].m.RscStatus(); s != "all" {
+		t.Fatalf("node1 after node2 died: %s", s)
+	}
+}
+
+func TestRequestDelayTakesLocalAnyway(t *testing.T) {
+	p := newPair(t, 1, "on")
+	p.boot(0)
+	p.boot(1)
+	p.commUp(0) // node1 sends starting; node2's answer never comes
+	p.pool = nil
+	p.now += 11 * time.Second
+	p.nodes[0].m.Tick(p.now)
+	p.collect(0)
+	for _, it := range p.pool {
+		if it.to == 1 {
+			continue
+		}
+		if it.act == nil || it.act.Kind != Start {
+			t.Fatalf("unexpected %+v", it)
+		}
+	}
+	if len(p.pool) == 0 {
+		t.Fatal("nothing taken after the request delay")
+	}
+}

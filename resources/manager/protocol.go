@@ -1,0 +1,438 @@
+package manager
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/msg"
+)
+
+// CommUp: cluster communication is up. peerAlive says whether the peer
+// answered in time; a node alone takes every group.
+func (m *Manager) CommUp(now time.Duration, peerAlive bool) {
+	m.now = now
+	if m.commUp {
+		return
+	}
+	m.commUp = true
+	m.peerAlive = peerAlive
+	if !peerAlive {
+		m.take(All, "the peer is not up")
+		m.reportPending = true
+		m.progress()
+		return
+	}
+	if m.nice() {
+		m.startingSince = now
+		m.send("starting")
+		return
+	}
+	// Legacy: ask the peer for each of our groups; it releases them if it
+	// holds them and answers, and we take them then.
+	for _, g := range m.groups {
+		if g.local && g.state == Stopped {
+			m.send("ip-request", "ipaddr", g.Key)
+		}
+	}
+	m.stable = true
+}
+
+// PeerAlive: the peer is up again (restarted, or back after a partition).
+func (m *Manager) PeerAlive(now time.Duration) {
+	m.now = now
+	if m.peerAlive {
+		return
+	}
+	m.peerAlive = true
+	m.peerStable = false
+	m.peerStarting = false
+	m.peerHold = None
+}
+
+// PeerDead: the peer was declared dead (graceful: it announced shutdone,
+// so it released everything). We take over every group.
+func (m *Manager) PeerDead(now time.Duration, graceful bool) {
+	m.now = now
+	m.peerAlive, m.peerStable, m.peerStarting, m.peerHold = false, false, false, None
+	if m.hs != nil {
+		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
+		m.hs = nil
+	}
+	if !m.commUp || m.stopping {
+		return
+	}
+	why := "peer " + m.peer + " is dead"
+	if graceful {
+		why = "peer " + m.peer + " stopped gracefully"
+	}
+	m.take(All, why)
+	m.reportPending = true
+	m.progress()
+}
+
+// Receive handles a resource-protocol message from the peer (already
+// filtered for us by the core). It returns false for types it does not know.
+func (m *Manager) Receive(now time.Duration, x *msg.Message) bool {
+	m.now = now
+	switch x.Type() {
+	case "starting":
+		m.peerStarting = true
+		m.peerStable = false
+		m.failbackArmed = true
+		m.report(m.stable && m.settled() && m.hs == nil, "")
+	case "resource":
+		m.receiveResource(x)
+	case "ask_resources":
+		m.receiveAsk(x)
+	case "hb_takeover":
+		// The peer wants groups: we go standby for the matching set.
+		h, ok := ParseHold(x.Str("rsc_hold"))
+		if !ok {
+			h = All
+		}
+		if err := m.Standby(now, h.mirrorTakeover()); err != nil {
+			m.warn("", "takeover request from %s not honoured: %v", m.peer, err)
+		}
+	case "ip-request":
+		m.receiveIPRequest(x)
+	case "ip-request-resp":
+		if g := m.byKey[x.Str("ipaddr")]; g != nil && x.Str("ok") == "OK" && !m.stopping && g.state == Stopped {
+			m.setState(g, Starting)
+			m.actions = append(m.actions, Action{Kind: Start, Group: g.Key})
+			m.info(g.Key, "taking it: the peer answered our ip-request")
+		}
+	default:
+		return false
+	}
+	m.progress()
+	return true
+}
+
+// mirrorTakeover maps the set named by hb_takeover on the peer to the set
+// we give up: its local groups are our foreign ones; all is all.
+func (h Hold) mirrorTakeover() Hold {
+	if h == All || h == None {
+		return All
+	}
+	return h.mirror()
+}
+
+func setOf(g *group) Hold {
+	if g.local {
+		return Local
+	}
+	return Foreign
+}
+
+func (m *Manager) receiveResource(x *msg.Message) {
+	h, _ := ParseHold(x.Str("rsc_hold"))
+	switch {
+	case x.Str("rtype") == "full" || h == None:
+		m.peerHold = h
+	default:
+		m.peerHold |= h
+	}
+	if s, ok := x.Get("isstable"); ok {
+		m.peerStable = s == "1"
+	}
+	if x.Str("info") == "shutdown" {
+		m.peerStable = false
+	}
+	if m.commUp && !m.stable && m.peerAlive {
+		m.decideStart(false)
+	}
+	m.maybeAutoFailback()
+}
+
+// decideStart: a starting node takes its own groups unless the peer holds
+// them. It waits while the peer is neither stable nor starting itself (it
+// may be busy taking our groups), at most RequestDelay.
+func (m *Manager) decideStart(timedOut bool) {
+	peerHoldsOurs := m.peerHold&Foreign != 0
+	switch {
+	case !peerHoldsOurs && (m.peerStable || m.peerStarting || timedOut):
+		m.take(Local, "starting; the peer does not hold them")
+		m.reportPending = true
+	case peerHoldsOurs && (m.peerStable || timedOut):
+		m.info("", "the peer holds our groups; auto_failback %s", m.cfg.AutoFailback)
+		m.reportPending = true
+	default:
+		return
+	}
+	m.stable = true
+}
+
+// maybeAutoFailback gives the peer its groups back once it is stable
+// (auto_failback on).
+func (m *Manager) maybeAutoFailback() {
+	if m.cfg.AutoFailback != "on" || !m.failbackArmed || !m.stable || m.stopping || m.hs != nil || !m.peerAlive || !m.peerStable {
+		return
+	}
+	if !m.settled() {
+		return
+	}
+	m.failbackArmed = false
+	if m.Holding()&Foreign == 0 {
+		return
+	}
+	if err := m.Standby(m.now, Foreign); err == nil {
+		m.info("", "auto_failback: giving %s its groups back", m.peer)
+	}
+}
+
+// Standby starts the handshake that moves set h (our terms) to the peer.
+func (m *Manager) Standby(now time.Duration, h Hold) error {
+	m.now = now
+	switch {
+	case !m.nice():
+		return errors.New("standby is only possible with auto_failback on or off, not legacy")
+	case m.stopping:
+		return errors.New("this node is stopping")
+	case !m.peerAlive:
+		return fmt.Errorf("the peer %s is not up", m.peer)
+	case m.hs != nil:
+		return errors.New("a standby or takeover is already in progress")
+	case !m.stable || !m.settled():
+		return errors.New("local resources are in transition")
+	case !m.peerStable:
+		return fmt.Errorf("the peer %s is in transition", m.peer)
+	case h == None:
+		return errors.New("nothing to move")
+	}
+	m.hs = &handshake{initiator: true, set: h, phase: phAskSent, deadline: now + m.cfg.StandbyTimeout}
+	m.send("ask_resources", "rsc_hold", h.String(), "info", "me")
+	m.info("", "going standby [%s]", h)
+	return nil
+}
+
+// Takeover asks the peer to give us set h (our terms): hb_takeover.
+func (m *Manager) Takeover(now time.Duration, h Hold) error {
+	m.now = now
+	switch {
+	case !m.nice():
+		return errors.New("takeover is only possible with auto_failback on or off, not legacy")
+	case !m.peerAlive:
+		return fmt.Errorf("the peer %s is not up", m.peer)
+	}
+	m.send("hb_takeover", "rsc_hold", h.String())
+	m.info("", "asked %s to hand over [%s]", m.peer, h)
+	return nil
+}
+
+func (m *Manager) receiveAsk(x *msg.Message) {
+	h, ok := ParseHold(x.Str("rsc_hold"))
+	if !ok {
+		m.warn("", "ask_resources with a bad rsc_hold %q ignored", x.Str("rsc_hold"))
+		return
+	}
+	switch x.Str("info") {
+	case "me": // the peer goes standby; we take
+		if m.hs != nil || !m.stable || !m.settled() || m.stopping {
+			m.warn("", "standby request from %s ignored: local resources in flux", m.peer)
+			return
+		}
+		m.peerStable = false
+		m.hs = &handshake{set: h, phase: phAccepted, deadline: m.now + time.Hour}
+		m.send("ask_resources", "rsc_hold", h.String(), "info", "other")
+	case "other":
+		if m.hs == nil || !m.hs.initiator || m.hs.phase != phAskSent {
+			return
+		}
+		m.hs.phase = phReleasing
+		m.hs.deadline = m.now + time.Hour
+		m.send("resource", "rsc_hold", (m.Holding() &^ h).String(), "rtype", "full", "isstable", "0", "info", "standby")
+		m.give(h, "standby")
+	case "done":
+		if m.hs == nil {
+			return
+		}
+		switch {
+		case !m.hs.initiator && m.hs.phase == phAccepted:
+			m.hs.phase = phTaking
+			m.take(h.mirrorSet(), "the peer went standby")
+		case m.hs.initiator && m.hs.phase == phGiven:
+			m.hs = nil
+			m.report(true, "")
+			m.info("", "standby complete")
+		}
+	}
+}
+
+// mirrorSet: the set the initiator named, in the taker's terms.
+func (h Hold) mirrorSet() Hold {
+	if h == All {
+		return All
+	}
+	return h.mirror()
+}
+
+func (m *Manager) receiveIPRequest(x *msg.Message) {
+	key := x.Str("ipaddr")
+	g := m.byKey[key]
+	if g == nil {
+		m.warn("", "ip-request for unknown group %q", key)
+		m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "no", "ok", "OK")
+		return
+	}
+	if m.release(g) {
+		g.replyIPRequest = true
+		m.info(key, "releasing: the peer asked for it (ip-request)")
+		return
+	}
+	m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "no", "ok", "OK")
+}
+
+// Stop begins the graceful release of everything before shutdone.
+func (m *Manager) Stop(now time.Duration) {
+	m.now = now
+	if m.stopping {
+		return
+	}
+	m.stopping = true
+	m.hs = nil
+	if m.commUp && m.peerAlive {
+		m.report(false, "shutdown")
+	}
+	m.give(All, "shutting down")
+	m.progress()
+}
+
+// Done reports that a stop has released everything: shutdone may go out.
+func (m *Manager) Done() bool {
+	if !m.stopping || !m.settled() {
+		return false
+	}
+	for _, g := range m.groups {
+		if g.state != Stopped {
+			return false
+		}
+	}
+	return true
+}
+
+// GroupStarted reports the outcome of a Start action. On failure the runner
+// has already stopped what it had started.
+func (m *Manager) GroupStarted(now time.Duration, key string, err error) {
+	m.now = now
+	g := m.byKey[key]
+	if g == nil || g.state != Starting {
+		return
+	}
+	if err != nil {
+		m.setState(g, Stopped)
+		g.failed = true
+		m.events = append(m.events, Event{Group: key, Level: "error", Detail: "start failed: " + err.Error()})
+		// Hand it to the peer as soon as it can take it (Heartbeat waits 30 s).
+		m.pendingStandby |= setOf(g)
+	} else {
+		g.failed = false
+		m.setState(g, Running)
+	}
+	m.progress()
+}
+
+// GroupStopped reports the outcome of a Stop action (after the runner's
+// retries). A failed stop leaves the group possibly running: fatal.
+func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
+	m.now = now
+	g := m.byKey[key]
+	if g == nil {
+		return
+	}
+	if err != nil {
+		m.setState(g, StopFailed)
+		m.events = append(m.events, Event{Group: key, Level: "error",
+			Detail: "stop failed; the group may still run here and must not start elsewhere: " + err.Error()})
+		return
+	}
+	m.setState(g, Stopped)
+	if g.replyIPRequest {
+		g.replyIPRequest = false
+		m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "yes", "ok", "OK")
+	}
+	m.progress()
+}
+
+// StopFailed reports whether any group could not be stopped.
+func (m *Manager) StopFailed() bool {
+	for _, g := range m.groups {
+		if g.state == StopFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// Tick runs the timers: the start request delay and standby timeouts.
+func (m *Manager) Tick(now time.Duration) {
+	m.now = now
+	if m.commUp && !m.stable && m.nice() && m.peerAlive && now-m.startingSince >= m.cfg.RequestDelay {
+		m.decideStart(true)
+	}
+	if m.hs != nil && now >= m.hs.deadline {
+		if m.hs.initiator && m.hs.phase == phAskSent {
+			m.warn("", "no reply to standby request from %s", m.peer)
+		} else {
+			m.warn("", "standby handshake with %s timed out", m.peer)
+		}
+		m.hs = nil
+	}
+	m.progress()
+}
+
+// Next is when Tick must next run; a large value when nothing is pending.
+func (m *Manager) Next() time.Duration {
+	next := time.Duration(1 << 62)
+	if m.commUp && !m.stable && m.nice() && m.peerAlive {
+		next = m.startingSince + m.cfg.RequestDelay
+	}
+	if m.hs != nil && m.hs.deadline < next {
+		next = m.hs.deadline
+	}
+	return next
+}
+
+// progress moves multi-step procedures on once the groups they wait for
+// have settled.
+func (m *Manager) progress() {
+	if !m.settled() {
+		return
+	}
+	if m.hs != nil {
+		switch m.hs.phase {
+		case phReleasing:
+			m.hs.phase = phGiven
+			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
+		case phTaking:
+			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
+			m.hs = nil
+			m.report(true, "")
+		}
+	}
+	if !m.stable && m.commUp && !m.peerAlive {
+		m.stable = true
+	}
+	if m.reportPending && m.stable && m.hs == nil && !m.stopping {
+		m.reportPending = false
+		m.report(true, "")
+	}
+	m.maybeAutoFailback()
+	m.maybePendingStandby()
+}
+
+// maybePendingStandby hands groups that failed here to the peer once both
+// sides are ready for the handshake.
+func (m *Manager) maybePendingStandby() {
+	if m.pendingStandby == None || !m.peerAlive || !m.peerStable || m.hs != nil || !m.stable || m.stopping || !m.settled() {
+		return
+	}
+	h := m.pendingStandby
+	m.pendingStandby = None
+	if err := m.Standby(m.now, h); err != nil {
+		m.pendingStandby = h
+		return
+	}
+	m.info("", "handing [%s] to %s after a failed start", h, m.peer)
+}
+
