@@ -123,9 +123,9 @@ type Manager struct {
 	// pendingStandby: groups that failed to start here wait for the peer
 	// to be ready to take them.
 	pendingStandby Hold
-	hs            *handshake
-	stopping      bool
-	now           time.Duration
+	hs             *handshake
+	stopping       bool
+	now            time.Duration
 
 	out     []*msg.Message
 	actions []Action

@@ -435,4 +435,3 @@ func (m *Manager) maybePendingStandby() {
 	}
 	m.info("", "handing [%s] to %s after a failed start", h, m.peer)
 }
-
