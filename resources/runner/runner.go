@@ -1,0 +1,203 @@
+// Package runner carries out the manager's group actions with the agents:
+// a group starts left to right and stops right to left; a failed start
+// stops what it started; a failed stop is retried. Groups run in parallel,
+// each in its own goroutine, and one group's actions never overlap.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hasuite/hasuite/resources/agent"
+	"github.com/hasuite/hasuite/resources/manager"
+)
+
+// Options tune the runner.
+type Options struct {
+	// OpTimeout bounds one agent operation (agents may have their own,
+	// shorter limits). Default 2 minutes.
+	OpTimeout time.Duration
+	// StopRetries is how often a failed stop is tried again, StopRetryDelay
+	// apart, before the group is reported stop-failed. Defaults 5 and 1 s.
+	StopRetries    int
+	StopRetryDelay time.Duration
+	// Log receives progress lines (resource, message).
+	Log agent.Logger
+}
+
+// Result is the outcome of one action.
+type Result struct {
+	Action   manager.Action
+	Err      error
+	Duration time.Duration
+}
+
+// Runner executes group actions.
+type Runner struct {
+	opts    Options
+	groups  map[string][]agent.Agent
+	results chan Result
+
+	mu     sync.Mutex
+	queues map[string][]manager.Action
+	busy   map[string]bool
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a runner for the given groups (key -> agents in haresources
+// order).
+func New(groups map[string][]agent.Agent, opts Options) *Runner {
+	if opts.OpTimeout <= 0 {
+		opts.OpTimeout = 2 * time.Minute
+	}
+	if opts.StopRetries <= 0 {
+		opts.StopRetries = 5
+	}
+	if opts.StopRetryDelay <= 0 {
+		opts.StopRetryDelay = time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = func(string, string) {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runner{opts: opts, groups: groups, results: make(chan Result, 64),
+		queues: map[string][]manager.Action{}, busy: map[string]bool{}, ctx: ctx, cancel: cancel}
+}
+
+// Results delivers one Result per submitted action.
+func (r *Runner) Results() <-chan Result { return r.results }
+
+// Submit queues an action; it never blocks.
+func (r *Runner) Submit(a manager.Action) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queues[a.Group] = append(r.queues[a.Group], a)
+	if r.busy[a.Group] {
+		return
+	}
+	r.busy[a.Group] = true
+	r.wg.Add(1)
+	go r.work(a.Group)
+}
+
+// Close abandons queued actions and waits for running ones to finish.
+func (r *Runner) Close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+func (r *Runner) work(key string) {
+	defer r.wg.Done()
+	for {
+		r.mu.Lock()
+		q := r.queues[key]
+		if len(q) == 0 || r.ctx.Err() != nil {
+			r.busy[key] = false
+			r.mu.Unlock()
+			return
+		}
+		a := q[0]
+		r.queues[key] = q[1:]
+		r.mu.Unlock()
+
+		t0 := time.Now()
+		var err error
+		if a.Kind == manager.Start {
+			err = r.start(key)
+		} else {
+			err = r.stop(key)
+		}
+		select {
+		case r.results <- Result{Action: a, Err: err, Duration: time.Since(t0)}:
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *Runner) op(f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(r.ctx, r.opts.OpTimeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// start starts the group's resources left to right. If one fails, the
+// ones before it (and the failed one, which may be half started) are
+// stopped right to left.
+func (r *Runner) start(key string) error {
+	agents, ok := r.groups[key]
+	if !ok {
+		return fmt.Errorf("unknown group %q", key)
+	}
+	for i, a := range agents {
+		if err := r.op(a.Start); err != nil {
+			r.opts.Log(a.String(), "start failed: "+err.Error())
+			var stopErrs []error
+			for j := i; j >= 0; j-- {
+				if serr := r.stopOne(agents[j]); serr != nil {
+					stopErrs = append(stopErrs, serr)
+				}
+			}
+			if len(stopErrs) > 0 {
+				return fmt.Errorf("start of %s failed (%v) and cleaning up failed too: %w", a, err, errors.Join(stopErrs...))
+			}
+			return fmt.Errorf("start of %s failed: %w", a, err)
+		}
+		r.opts.Log(a.String(), "started")
+	}
+	return nil
+}
+
+// stop stops every resource right to left, going on after a failure so
+// that as much as possible is released; any resource left running fails
+// the stop.
+func (r *Runner) stop(key string) error {
+	agents, ok := r.groups[key]
+	if !ok {
+		return fmt.Errorf("unknown group %q", key)
+	}
+	var errs []error
+	for i := len(agents) - 1; i >= 0; i-- {
+		if err := r.stopOne(agents[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stopOne stops one resource, retrying; when every try failed it asks the
+// resource's status: a resource that is not running after all is only a
+// warning (as in Heartbeat).
+func (r *Runner) stopOne(a agent.Agent) error {
+	var err error
+	for try := 1; try <= r.opts.StopRetries; try++ {
+		if err = r.op(a.Stop); err == nil {
+			r.opts.Log(a.String(), "stopped")
+			return nil
+		}
+		r.opts.Log(a.String(), fmt.Sprintf("stop failed (try %d of %d): %v", try, r.opts.StopRetries, err))
+		if try < r.opts.StopRetries {
+			select {
+			case <-time.After(r.opts.StopRetryDelay):
+			case <-r.ctx.Done():
+				return r.ctx.Err()
+			}
+		}
+	}
+	var running bool
+	serr := r.op(func(ctx context.Context) error {
+		var e error
+		running, e = a.Status(ctx)
+		return e
+	})
+	if serr == nil && !running {
+		r.opts.Log(a.String(), "stop kept failing but the resource is not running")
+		return nil
+	}
+	return fmt.Errorf("stop of %s failed %d times: %w", a, r.opts.StopRetries, err)
+}

@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hasuite/hasuite/resources/agent"
+	"github.com/hasuite/hasuite/resources/manager"
+)
+
+type journal struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (j *journal) add(s string) {
+	j.mu.Lock()
+	j.lines = append(j.lines, s)
+	j.mu.Unlock()
+}
+
+func (j *journal) String() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return strings.Join(j.lines, " ")
+}
+
+type fake struct {
+	name      string
+	j         *journal
+	failStart bool
+	stopFails int // how many stops fail before one succeeds
+	running   bool
+}
+
+func (f *fake) Start(context.Context) error {
+	f.j.add("start:" + f.name)
+	if f.failStart {
+		return errors.New("no")
+	}
+	f.running = true
+	return nil
+}
+
+func (f *fake) Stop(context.Context) error {
+	f.j.add("stop:" + f.name)
+	if f.stopFails > 0 {
+		f.stopFails--
+		return errors.New("busy")
+	}
+	f.running = false
+	return nil
+}
+
+func (f *fake) Status(context.Context) (bool, error) { return f.running, nil }
+func (f *fake) String() string                       { return f.name }
+
+func run(t *testing.T, agents []agent.Agent, acts ...manager.ActionKind) []Result {
+	t.Helper()
+	r := New(map[string][]agent.Agent{"g": agents}, Options{StopRetries: 3, StopRetryDelay: time.Millisecond})
+	defer r.Close()
+	var out []Result
+	for _, k := range acts {
+		r.Submit(manager.Action{Kind: k, Group: "g"})
+	}
+	for range acts {
+		select {
+		case res := <-r.Results():
+			out = append(out, res)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no result")
+		}
+	}
+	return out
+}
+
+func TestRunnerOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		build   func(j *journal) []agent.Agent
+		acts    []manager.ActionKind
+		journal string
+		errs    []bool
+	}{
+		{"start left to right, stop right to left", func(j *journal) []agent.Agent {
+			return []agent.Agent{&fake{name: "ip", j: j}, &fake{name: "fs", j: j}, &fake{name: "httpd", j: j}}
+		}, []manager.ActionKind{manager.Start, manager.Stop},
+			"start:ip start:fs start:httpd stop:httpd stop:fs stop:ip", []bool{false, false}},
+		{"failed start stops what was started", func(j *journal) []agent.Agent {
+			return []agent.Agent{&fake{name: "ip", j: j}, &fake{name: "fs", j: j, failStart: true}, &fake{name: "httpd", j: j}}
+		}, []manager.ActionKind{manager.Start},
+			"start:ip start:fs stop:fs stop:ip", []bool{true}},
+		{"stop retried until it works", func(j *journal) []agent.Agent {
+			return []agent.Agent{&fake{name: "ip", j: j, running: true, stopFails: 2}}
+		}, []manager.ActionKind{manager.Stop},
+			"stop:ip stop:ip stop:ip", []bool{false}},
+		{"stop that keeps failing with the resource running fails", func(j *journal) []agent.Agent {
+			return []agent.Agent{&fake{name: "db", j: j, running: true, stopFails: 99}, &fake{name: "ip", j: j, running: true}}
+		}, []manager.ActionKind{manager.Stop},
+			"stop:ip stop:db stop:db stop:db", []bool{true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := &journal{}
+			res := run(t, tt.build(j), tt.acts...)
+			if got := j.String(); got != tt.journal {
+				t.Fatalf("journal %q, want %q", got, tt.journal)
+			}
+			for i, r := range res {
+				if (r.Err != nil) != tt.errs[i] {
+					t.Fatalf("result %d: err %v, want error %v", i, r.Err, tt.errs[i])
+				}
+			}
+		})
+	}
+}
+
+// A failing stop of a resource that turns out not to run is only a warning.
+func TestRunnerStopFailureButNotRunning(t *testing.T) {
+	j := &journal{}
+	f := &fake{name: "x", j: j, stopFails: 99, running: false}
+	if res := run(t, []agent.Agent{f}, manager.Stop); res[0].Err != nil {
+		t.Fatalf("err %v", res[0].Err)
+	}
+}
+
+// slow blocks its start until released, to show groups run in parallel.
+type slow struct {
+	fake
+	release chan struct{}
+}
+
+func (s *slow) Start(ctx context.Context) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.fake.Start(ctx)
+}
+
+func TestRunnerGroupsAreIndependent(t *testing.T) {
+	j := &journal{}
+	blocked := &slow{fake: fake{name: "slow", j: j}, release: make(chan struct{})}
+	r := New(map[string][]agent.Agent{"a": {blocked}, "b": {&fake{name: "fast", j: j}}}, Options{})
+	defer r.Close()
+	r.Submit(manager.Action{Kind: manager.Start, Group: "a"})
+	r.Submit(manager.Action{Kind: manager.Start, Group: "b"})
+	select {
+	case res := <-r.Results():
+		if res.Action.Group != "b" {
+			t.Fatalf("group a finished first while blocked: %+v", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("group b waited for group a")
+	}
+	close(blocked.release)
+	if res := <-r.Results(); res.Action.Group != "a" || res.Err != nil {
+		t.Fatalf("group a: %+v", res)
+	}
+}
