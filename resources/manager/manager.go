@@ -217,6 +217,13 @@ func (m *Manager) RscStatus() string {
 	return m.Holding().String()
 }
 
+// Busy reports a standby or takeover handshake in progress, or groups
+// starting or stopping: what operator commands wait for.
+func (m *Manager) Busy() bool { return m.hs != nil || !m.settled() || !m.stable }
+
+// PeerUp reports whether the manager believes the peer is up.
+func (m *Manager) PeerUp() bool { return m.peerAlive }
+
 // Groups returns each group's key, preferred node and state here.
 func (m *Manager) Groups() []GroupStatus {
 	var out []GroupStatus
@@ -271,9 +278,10 @@ func (m *Manager) give(h Hold, why string) {
 	}
 }
 
-// release stops one group if it runs (or is being started) here.
+// release stops one group if it runs (or is being started) here. A group
+// whose stop failed is tried again: the operator may have fixed it.
 func (m *Manager) release(g *group) bool {
-	if g.state != Running && g.state != Starting {
+	if g.state != Running && g.state != Starting && g.state != StopFailed {
 		return false
 	}
 	m.setState(g, Stopping)

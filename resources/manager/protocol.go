@@ -283,10 +283,11 @@ func (m *Manager) receiveIPRequest(x *msg.Message) {
 	m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "no", "ok", "OK")
 }
 
-// Stop begins the graceful release of everything before shutdone.
+// Stop begins the graceful release of everything before shutdone. Called
+// again (a second stop command) it retries groups whose stop failed.
 func (m *Manager) Stop(now time.Duration) {
 	m.now = now
-	if m.stopping {
+	if m.stopping && !m.StopFailed() {
 		return
 	}
 	m.stopping = true
@@ -294,6 +295,7 @@ func (m *Manager) Stop(now time.Duration) {
 	if m.commUp && m.peerAlive {
 		m.report(false, "shutdown")
 	}
+
 	m.give(All, "shutting down")
 	m.progress()
 }
