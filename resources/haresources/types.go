@@ -1,5 +1,3 @@
-// Package haresources parses Heartbeat's haresources file (and its TOML
-// form) into resource groups.
 package haresources
 
 import (
@@ -42,7 +40,10 @@ type Resource struct {
 	// Type is the script or agent name: "IPaddr2", "httpd", "Dummy".
 	Type string
 	// Args are the "::"-separated arguments of a script (Heartbeat passes
-	// them before the action).
+	// them before the action). For KindIP it is the one argument the
+	// resource.d script would get (the address spec, e.g.
+	// "198.18.0.100/24/eth0"); for OCF::agent::instance it is
+	// [agent, instance] (resource.d/OCF's arguments); nil for ocf:p:a.
 	Args []string
 	// IP is set for KindIP.
 	IP *IPSpec
@@ -58,7 +59,7 @@ type IPSpec struct {
 	Addr      string // the address, IPv4 or IPv6
 	Bits      int    // prefix length; 0 = not given (take it from the interface's subnet)
 	Iface     string // "" = find the interface from the subnet
-	Label     string // e.g. "eth0:0"'s "0" part becomes label "eth0:0"; "" = none
+	Label     string // the full kernel label, e.g. "eth0:0" for iface "eth0:0"; "" = none
 	Broadcast string // "" = derived
 }
 

@@ -1,0 +1,257 @@
+package haresources
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// maxTimeout bounds every configured timeout.
+const maxTimeout = 24 * time.Hour
+
+// tomlValue holds one raw TOML value; types are checked after decoding so
+// that every mistake is reported with its line.
+type tomlValue struct {
+	v   any
+	set bool
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (t *tomlValue) UnmarshalTOML(v any) error {
+	t.v, t.set = v, true
+	return nil
+}
+
+// tomlDoc is the schema of haresources.toml (see the package documentation).
+type tomlDoc struct {
+	Group []tomlGroup `toml:"group"`
+}
+
+type tomlGroup struct {
+	Node      tomlValue    `toml:"node"`
+	Resources tomlValue    `toml:"resources"`
+	Timeout   tomlValue    `toml:"timeout"`
+	Options   []tomlOption `toml:"resource_options"`
+}
+
+type tomlOption struct {
+	Resource tomlValue `toml:"resource"`
+	Timeout  tomlValue `toml:"timeout"`
+}
+
+// tomlLineRe matches the position the decoder writes into type errors.
+var tomlLineRe = regexp.MustCompile(`^toml: line ([0-9]+) ?(.*)$`)
+
+// tomlTypeRe matches the decoder's message for a key that is not an array
+// of tables; every other key is decoded into a tomlValue.
+var tomlTypeRe = regexp.MustCompile(`^\(last key "([a-z_.]+)"\): incompatible types: .*destination has type slice$`)
+
+// ParseTOML reads the TOML form of haresources (haresources.toml): the same
+// groups as Parse, plus per-resource options. file and nodes are as for
+// Parse.
+func ParseTOML(r io.Reader, file string, nodes []string) ([]Group, error) {
+	if file == "" {
+		file = "haresources.toml"
+	}
+	data, err := readAll(r, file)
+	if err != nil {
+		return nil, err
+	}
+	src := string(data)
+	var doc tomlDoc
+	md, err := toml.Decode(src, &doc)
+	if err != nil {
+		return nil, tomlError(file, err)
+	}
+	loc := locateTOML(src)
+	b := newBuilder(file, nodes)
+	at := func(path string) Pos { return Pos{File: file, Line: loc.line(path)} }
+	for _, k := range md.Undecoded() {
+		b.errorf(Pos{File: file, Line: loc.linePlain(strings.Join(k, "."))}, "unknown key %q", k.String())
+	}
+	for i, g := range doc.Group {
+		gp := fmt.Sprintf("group[%d]", i)
+		b.tomlGroup(g, gp, at)
+	}
+	return b.result()
+}
+
+// tomlError converts a decoding error into an *Error with a line.
+func tomlError(file string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return errAt(Pos{File: file, Line: pe.Position.Line}, "%s", pe.Message)
+	}
+	msg := err.Error()
+	if m := tomlLineRe.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		msg = m[2]
+		if t := tomlTypeRe.FindStringSubmatch(msg); t != nil {
+			msg = fmt.Sprintf("%s: want [[%s]] tables", t[1], t[1])
+		}
+		return errAt(Pos{File: file, Line: n}, "%s", msg)
+	}
+	return errAt(Pos{File: file}, "%s", strings.TrimPrefix(msg, "toml: "))
+}
+
+// typeName names the TOML type of a decoded value for messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return "a date or time"
+}
+
+func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
+	pos := at(gp)
+	node, nodeOK := g.Node.v.(string)
+	switch {
+	case !g.Node.set:
+		b.errorf(pos, "%s: node is missing", gp)
+	case !nodeOK:
+		b.errorf(at(gp+".node"), "%s.node: want a string, have %s", gp, typeName(g.Node.v))
+	}
+	// raw holds every resource string, "" where the element is not one,
+	// so that option indices match the array.
+	var toks []token
+	var raw []string
+	list, isList := g.Resources.v.([]any)
+	switch {
+	case !g.Resources.set:
+		b.errorf(pos, "%s: resources is missing", gp)
+	case !isList || len(list) == 0:
+		b.errorf(at(gp+".resources"), "%s.resources: want a non-empty array of resource strings", gp)
+	}
+	ok := nodeOK && isList && len(list) > 0
+	for j, e := range list {
+		p := fmt.Sprintf("%s.resources[%d]", gp, j)
+		s, isStr := e.(string)
+		raw = append(raw, s)
+		if !isStr {
+			b.errorf(at(p), "%s: want a string, have %s", p, typeName(e))
+			ok = false
+			continue
+		}
+		toks = append(toks, token{text: s, pos: at(p)})
+	}
+	idx := -1
+	if nodeOK && len(toks) > 0 {
+		idx = b.addGroup(pos, token{text: node, pos: at(gp + ".node")}, toks)
+	} else {
+		b.n++
+	}
+	if !ok {
+		idx = -1
+	}
+
+	timeouts := make([]time.Duration, len(raw))
+	if g.Timeout.set {
+		d, msg := parseTimeout(g.Timeout.v)
+		if msg != "" {
+			b.errorf(at(gp+".timeout"), "%s.timeout: %s", gp, msg)
+		}
+		for j := range timeouts {
+			timeouts[j] = d
+		}
+	}
+	named := map[int]string{}
+	for k, o := range g.Options {
+		op := fmt.Sprintf("%s.resource_options[%d]", gp, k)
+		j := -1
+		switch v := o.Resource.v.(type) {
+		case nil:
+			b.errorf(at(op), "%s: resource is missing (give the resource as written, or its index from 0)", op)
+		case string:
+			for jj, t := range raw {
+				if t == v && t != "" {
+					j = jj
+					break
+				}
+			}
+			if j < 0 {
+				b.errorf(at(op+".resource"), "%s.resource: the group has no resource %q", op, v)
+			}
+		case int64:
+			if v < 0 || v >= int64(len(raw)) {
+				b.errorf(at(op+".resource"), "%s.resource: index %d is out of range (the group has %d resources, counted from 0)", op, v, len(raw))
+			} else {
+				j = int(v)
+			}
+		default:
+			b.errorf(at(op+".resource"), "%s.resource: want a resource string or an index, have %s", op, typeName(v))
+		}
+		if j >= 0 {
+			if prev, dup := named[j]; dup {
+				b.errorf(at(op), "%s: resource %d (%q) already has options in %s", op, j, raw[j], prev)
+				j = -1
+			} else {
+				named[j] = op
+			}
+		}
+		if o.Timeout.set {
+			d, msg := parseTimeout(o.Timeout.v)
+			if msg != "" {
+				b.errorf(at(op+".timeout"), "%s.timeout: %s", op, msg)
+			} else if j >= 0 {
+				timeouts[j] = d
+			}
+		}
+	}
+	if idx >= 0 {
+		for j := range b.groups[idx].Resources {
+			b.groups[idx].Resources[j].Timeout = timeouts[j]
+		}
+	}
+}
+
+// parseTimeout parses a timeout: a Go duration string ("30s", "1m30s"), or
+// a number of seconds (as a number or a string).
+func parseTimeout(v any) (time.Duration, string) {
+	var secs float64
+	switch x := v.(type) {
+	case string:
+		if d, err := time.ParseDuration(x); err == nil {
+			return checkTimeout(d, x)
+		}
+		f, err := strconv.ParseFloat(x, 64)
+		if err != nil || strings.ContainsAny(x, "xXpPeEnN") {
+			return 0, fmt.Sprintf("%q is not a duration (want e.g. \"30s\", \"1m30s\", \"500ms\" or a number of seconds)", x)
+		}
+		secs = f
+	case int64:
+		secs = float64(x)
+	case float64:
+		secs = x
+	default:
+		return 0, fmt.Sprintf("want a duration string or a number of seconds, have %s", typeName(v))
+	}
+	if math.IsNaN(secs) || secs <= 0 || secs > maxTimeout.Seconds() {
+		return 0, fmt.Sprintf("%v seconds is out of range (more than 0, at most %s)", secs, maxTimeout)
+	}
+	return checkTimeout(time.Duration(secs*float64(time.Second)), fmt.Sprint(v))
+}
+
+func checkTimeout(d time.Duration, s string) (time.Duration, string) {
+	if d <= 0 || d > maxTimeout {
+		return 0, fmt.Sprintf("timeout %s is out of range (more than 0, at most %s)", s, maxTimeout)
+	}
+	return d, ""
+}

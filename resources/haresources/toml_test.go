@@ -1,0 +1,229 @@
+package haresources
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const plainForm = `node1 198.18.0.100/24/eth0 httpd
+node2 IPaddr2::198.18.0.101/24/eth0:1/198.18.0.255 Filesystem::/dev/drbd0::/srv::ext4 \
+      ocf:heartbeat:Dummy::state=/run/d OCF::apache::web
+node1 2001:db8::10/64/eth0 MailTo::root@example.com::Failover
+`
+
+const tomlForm = `# the same groups as plainForm
+[[group]]
+node = "node1"
+resources = ["198.18.0.100/24/eth0", "httpd"]
+
+[[group]]
+node = "NODE2"
+resources = [
+  "IPaddr2::198.18.0.101/24/eth0:1/198.18.0.255",
+  "Filesystem::/dev/drbd0::/srv::ext4",   # a comment, "quoted" [brackets]
+  'ocf:heartbeat:Dummy::state=/run/d',
+  """OCF::apache::web""",
+]
+
+[[group]]
+node = "node1"
+resources = ["2001:db8::10/64/eth0", "MailTo::root@example.com::Failover"]
+`
+
+func mustParseTOML(t *testing.T, src string) []Group {
+	t.Helper()
+	gs, err := ParseTOML(strings.NewReader(src), "haresources.toml", twoNodes)
+	if err != nil {
+		t.Fatalf("ParseTOML:\n%s\nerror: %v", src, err)
+	}
+	return gs
+}
+
+func TestTOMLEquivalence(t *testing.T) {
+	plain := mustParse(t, plainForm, twoNodes)
+	tm := mustParseTOML(t, tomlForm)
+	if !sameGroups(plain, tm, false) {
+		t.Errorf("forms differ:\nplain\n%stoml\n%s", dumpGroups(plain), dumpGroups(tm))
+	}
+	// The TOML groups written as haresources parse to the same groups.
+	if again := mustParse(t, render(tm), twoNodes); !sameGroups(tm, again, false) {
+		t.Errorf("TOML groups do not round-trip through String")
+	}
+}
+
+func TestTOMLPositions(t *testing.T) {
+	gs := mustParseTOML(t, tomlForm)
+	var got [][]int
+	for _, g := range gs {
+		lines := []int{g.Pos.Line}
+		for _, r := range g.Resources {
+			lines = append(lines, r.Pos.Line)
+			if r.Pos.File != "haresources.toml" {
+				t.Errorf("file %q", r.Pos.File)
+			}
+		}
+		got = append(got, lines)
+	}
+	want := [][]int{{2, 4, 4}, {6, 9, 10, 11, 12}, {15, 17, 17}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("group and resource lines %v, want %v", got, want)
+	}
+}
+
+func TestTOMLOptions(t *testing.T) {
+	src := `
+[[group]]
+node = "node1"
+resources = ["198.18.0.100/24/eth0", "httpd", "smb", "nfs"]
+timeout = "1m"
+
+[[group.resource_options]]
+resource = "httpd"
+timeout = "30s"
+
+[[group.resource_options]]
+resource = 3
+timeout = 90
+
+[[group]]
+node = "node2"
+resources = ["10.0.0.1", "db"]
+resource_options = [{resource = 1, timeout = 2.5}, {resource = "10.0.0.1", timeout = "15"}]
+`
+	gs := mustParseTOML(t, src)
+	var got []time.Duration
+	for _, g := range gs {
+		for _, r := range g.Resources {
+			got = append(got, r.Timeout)
+		}
+	}
+	want := []time.Duration{time.Minute, 30 * time.Second, time.Minute, 90 * time.Second, 15 * time.Second, 2500 * time.Millisecond}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("timeouts %v, want %v", got, want)
+	}
+}
+
+func TestTOMLEmpty(t *testing.T) {
+	for _, src := range []string{"", "# nothing\n", "group = []\n"} {
+		if gs := mustParseTOML(t, src); len(gs) != 0 {
+			t.Errorf("%q: %d groups", src, len(gs))
+		}
+	}
+}
+
+func TestTOMLErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		errs []string
+	}{
+		{"syntax", "[[group]]\nnode = 1 2\n", []string{"haresources.toml:2: "}},
+		{"unterminated string", "[[group]]\nnode = \"node1\nresources = []\n", []string{"haresources.toml:2: "}},
+		{"unknown top-level key", "nodes = 1\n", []string{`haresources.toml:1: unknown key "nodes"`}},
+		{"unknown group key", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ncolour = \"red\"\n",
+			[]string{`haresources.toml:4: unknown key "group.colour"`}},
+		{"unknown option key", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = \"a\"\nretries = 3\n",
+			[]string{`haresources.toml:6: unknown key "group.resource_options.retries"`}},
+		{"group not an array", "group = 3\n", []string{"haresources.toml:1: group: want [[group]] tables"}},
+		{"group a table", "[group]\nnode = \"node1\"\n", []string{"haresources.toml:1: group: want [[group]] tables"}},
+		{"options not tables", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nresource_options = 1\n", []string{"haresources.toml:4: group.resource_options: want [[group.resource_options]] tables"}},
+		{"node missing", "[[group]]\nresources = [\"a\"]\n", []string{`haresources.toml:1: group[0]: node is missing`}},
+		{"node not a string", "[[group]]\nnode = 1\nresources = [\"a\"]\n", []string{`haresources.toml:2: group[0].node: want a string, have an integer`}},
+		{"node a float", "[[group]]\nnode = 1.5\nresources = [\"a\"]\n", []string{`haresources.toml:2: group[0].node: want a string, have a float`}},
+		{"node an array", "[[group]]\nnode = [\"node1\"]\nresources = [\"a\"]\n", []string{`haresources.toml:2: group[0].node: want a string, have an array`}},
+		{"node a date", "[[group]]\nnode = 1979-05-27\nresources = [\"a\"]\n", []string{`haresources.toml:2: group[0].node: want a string, have a date or time`}},
+		{"node empty", "[[group]]\nnode = \"\"\nresources = [\"a\"]\n", []string{`haresources.toml:2: empty node name`}},
+		{"node with escapes", "[[group]]\nnode = \"node\\u0031\\\"\"\nresources = [\"a\"]\n", []string{`haresources.toml:2: node name "node1\""`}},
+		{"unknown node", "[[group]]\nnode = \"node3\"\nresources = [\"a\"]\n", []string{`haresources.toml:2: unknown node "node3" (the cluster's nodes are node1, node2)`}},
+		{"node with a blank", "[[group]]\nnode = \"node 1\"\nresources = [\"a\"]\n", []string{`haresources.toml:2: node name "node 1"`}},
+		{"resources missing", "[[group]]\nnode = \"node1\"\n", []string{`haresources.toml:1: group[0]: resources is missing`}},
+		{"resources empty", "[[group]]\nnode = \"node1\"\nresources = []\n", []string{`haresources.toml:3: group[0].resources: want a non-empty array`}},
+		{"resources a table", "[[group]]\nnode = \"node1\"\nresources = {a = 1}\n", []string{`haresources.toml:3: group[0].resources: want a non-empty array`}},
+		{"resources a string", "[[group]]\nnode = \"node1\"\nresources = \"httpd\"\n", []string{`haresources.toml:3: group[0].resources: want a non-empty array`}},
+		{"resource not a string", "[[group]]\nnode = \"node1\"\nresources = [\n  \"a\",\n  7,\n]\n", []string{`haresources.toml:5: group[0].resources[1]: want a string, have an integer`}},
+		{"two words in one resource", "[[group]]\nnode = \"node1\"\nresources = [\"httpd smb\"]\n", []string{`haresources.toml:3: resource "httpd smb": contains a blank`}},
+		{"bad resource", "[[group]]\nnode = \"node1\"\nresources = [\n\"a\",\n\"10.0.0.1/99\"]\n", []string{`haresources.toml:5: resource "10.0.0.1/99"`}},
+		{"duplicate across groups", "[[group]]\nnode = \"node1\"\nresources = [\"10.0.0.1\"]\n[[group]]\nnode = \"node2\"\nresources = [\"IPaddr::10.0.0.1/8\"]\n",
+			[]string{`haresources.toml:6: address 10.0.0.1 (resource "IPaddr::10.0.0.1/8") is already in group "10.0.0.1" at haresources.toml:3`}},
+		{"option without resource", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\ntimeout = \"1s\"\n",
+			[]string{`haresources.toml:4: group[0].resource_options[0]: resource is missing`}},
+		{"option for an unknown token", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = \"b\"\n",
+			[]string{`haresources.toml:5: group[0].resource_options[0].resource: the group has no resource "b"`}},
+		{"option index out of range", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 1\n",
+			[]string{`haresources.toml:5: group[0].resource_options[0].resource: index 1 is out of range`}},
+		{"option index negative", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = -1\n",
+			[]string{`haresources.toml:5: group[0].resource_options[0].resource: index -1 is out of range`}},
+		{"option resource a bool", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = true\n",
+			[]string{`haresources.toml:5: group[0].resource_options[0].resource: want a resource string or an index, have a boolean`}},
+		{"options twice for one resource", "[[group]]\nnode = \"node1\"\nresources = [\"a\", \"b\"]\n[[group.resource_options]]\nresource = \"b\"\n[[group.resource_options]]\nresource = 1\n",
+			[]string{`haresources.toml:6: group[0].resource_options[1]: resource 1 ("b") already has options in group[0].resource_options[0]`}},
+		{"bad timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = \"a\"\ntimeout = \"soon\"\n",
+			[]string{`haresources.toml:6: group[0].resource_options[0].timeout: "soon" is not a duration`}},
+		{"zero timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = 0\n", []string{`haresources.toml:4: group[0].timeout: 0 seconds is out of range`}},
+		{"negative timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = \"-1s\"\n", []string{`haresources.toml:4: group[0].timeout: timeout -1s is out of range`}},
+		{"huge timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = 1e300\n", []string{`haresources.toml:4: group[0].timeout: 1e+300 seconds is out of range`}},
+		{"nan timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = nan\n", []string{`haresources.toml:4: group[0].timeout: NaN seconds is out of range`}},
+		{"timeout a string number with exponent", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = \"1e3\"\n", []string{`haresources.toml:4: group[0].timeout: "1e3" is not a duration`}},
+		{"timeout a bool", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = true\n", []string{`haresources.toml:4: group[0].timeout: want a duration string or a number of seconds, have a boolean`}},
+		{"errors in several groups", "[[group]]\nnode = \"node9\"\nresources = [\"a\"]\n\n[[group]]\nnode = \"node1\"\nresources = [\"IPaddr\"]\n", []string{
+			`haresources.toml:2: unknown node "node9"`,
+			`haresources.toml:7: resource "IPaddr": IPaddr needs an address`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs, err := ParseTOML(strings.NewReader(tt.in), "haresources.toml", twoNodes)
+			if err == nil {
+				t.Fatalf("ParseTOML succeeded with %d groups, want %q", len(gs), tt.errs)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.errs) {
+				t.Errorf("got %d errors, want %d:\n%v", len(lines), len(tt.errs), err)
+			}
+			for i, want := range tt.errs {
+				if i < len(lines) && !strings.HasPrefix(lines[i], want) {
+					t.Errorf("error %d:\n got %s\nwant %s...", i, lines[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestLocateTOML(t *testing.T) {
+	src := `a = 1
+"quoted.key" = 'x'   # comment [[not]] a header
+[[group]]
+resources = [ "x", 'y',
+  """multi
+line ] " ' string""", ['nested'], {a = 1},
+  5 ]
+[[group]]
+[group.sub]
+k = "v"
+[[group.resource_options]]
+[[group.resource_options]]
+timeout = '''
+]
+'''
+after = 1
+`
+	loc := locateTOML(src)
+	for path, want := range map[string]int{
+		"a": 1, "quoted.key": 2, "group[0]": 3, "group[0].resources": 4,
+		"group[0].resources[0]": 4, "group[0].resources[1]": 4, "group[0].resources[2]": 5,
+		"group[0].resources[3]": 6, "group[0].resources[4]": 6, "group[0].resources[5]": 7,
+		"group[1]": 8, "group[1].sub": 9, "group[1].sub.k": 10,
+		"group[1].resource_options[0]": 11, "group[1].resource_options[1]": 12,
+		"group[1].resource_options[1].timeout": 13, "group[1].resource_options[1].after": 16,
+		"group[1].resource_options[1].nothing": 12, "nothing": 0,
+	} {
+		if got := loc.line(path); got != want {
+			t.Errorf("line(%q) = %d, want %d", path, got, want)
+		}
+	}
+	if got := loc.linePlain("group.resource_options.after"); got != 16 {
+		t.Errorf("linePlain = %d", got)
+	}
+}
