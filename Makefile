@@ -11,7 +11,7 @@
 GO        ?= go
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 20s
-BINARIES  := heartbeat cl_status hactl
+BINARIES  := heartbeat cl_status hactl hb_standby hb_takeover
 GOFLAGS   ?=
 export GOFLAGS
 
@@ -50,7 +50,7 @@ demo: build
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/heartbeat $(DESTDIR)$(PREFIX)/sbin/heartbeat
-	install -m 0755 bin/cl_status bin/hactl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 bin/cl_status bin/hactl bin/hb_standby bin/hb_takeover $(DESTDIR)$(PREFIX)/bin/
 
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -20,6 +20,8 @@ const (
 	CmdStop      = "stop"      // graceful stop; returns at once
 	CmdReload    = "reload"    // re-read authkeys and ha.cf
 	CmdDebug     = "debug"     // args: "+1", "-1" or a level -> Debug
+	CmdStandby   = "standby"   // args: all|foreign|local|failback -> Move, once moved
+	CmdTakeover  = "takeover"  // args: all|foreign|local|failback -> Move, once moved
 )
 
 // Version is the suite's version; HeartbeatVersion is the protocol version
@@ -40,6 +42,21 @@ type Status struct {
 	Core      core.Snapshot `json:"core"`
 	Links     []Link        `json:"links"`
 	Dropped   Dropped       `json:"dropped"`
+	Groups    []Group       `json:"groups"`
+}
+
+// Group is one haresources group as this node sees it.
+type Group struct {
+	Key           string `json:"key"`
+	PreferredNode string `json:"preferred_node"`
+	State         string `json:"state"` // stopped|starting|running|stopping|stop-failed
+	Failed        bool   `json:"failed"`
+}
+
+// Move is the outcome of a standby or takeover.
+type Move struct {
+	Holding string `json:"holding"` // what this node holds now: none|local|foreign|all
+	Took    string `json:"took"`
 }
 
 // Link is one local medium with its IO counters.

@@ -121,6 +121,22 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 		return err
 	}
 
+	if len(st.Groups) > 0 {
+		b.WriteString("\nResource groups:\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  GROUP\tPREFERRED\tHERE")
+		for _, g := range st.Groups {
+			state := g.State
+			if g.Failed {
+				state += " (last start failed here)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", g.Key, g.PreferredNode, state)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
 	b.WriteString("\nLinks:\n")
 	if len(st.Links) == 0 {
 		b.WriteString("  none\n")

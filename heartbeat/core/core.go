@@ -165,7 +165,14 @@ func (c *Core) Ready() ([]*msg.Message, []Event) {
 // HasReady reports whether Ready would return anything.
 func (c *Core) HasReady() bool { return len(c.out) > 0 || len(c.events) > 0 }
 
-// Peer state lookup for commands: the state of node name, and whether it is known.
+// Alive reports whether node name has been heard from and is not dead
+// (its own first status says "init", yet it is alive).
+func (c *Core) Alive(name string) bool {
+	p, ok := c.byName[strings.ToLower(name)]
+	return ok && p.heard && p.state != Dead
+}
+
+// NodeState returns the state of node name, and whether it is known.
 func (c *Core) NodeState(name string) (NodeState, bool) {
 	name = strings.ToLower(name)
 	if name == c.cfg.LocalNode {

@@ -50,8 +50,24 @@ func fail(format string, a ...any) control.Response {
 	return control.Response{Error: fmt.Sprintf(format, a...)}
 }
 
-// command executes one control request on the loop goroutine.
-func (d *Daemon) command(req control.Request) control.Response {
+// command executes one control request on the loop goroutine and answers
+// it, now or (standby, takeover) once the move has finished.
+func (d *Daemon) command(r ctrlReq) {
+	if resp, later := d.execute(r); !later {
+		r.reply <- resp
+	}
+}
+
+func (d *Daemon) execute(r ctrlReq) (control.Response, bool) {
+	req := r.req
+	switch req.Cmd {
+	case api.CmdStandby, api.CmdTakeover:
+		return d.move(r)
+	}
+	return d.answer(req), false
+}
+
+func (d *Daemon) answer(req control.Request) control.Response {
 	switch req.Cmd {
 	case api.CmdStatus:
 		return ok(d.status())
@@ -93,7 +109,10 @@ func (d *Daemon) command(req control.Request) control.Response {
 func (d *Daemon) status() api.Status {
 	host, _ := os.Hostname()
 	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "haresources",
-		Resources: "none", Debug: d.debug, Core: d.core.Snapshot(d.now())}
+		Resources: d.res.mgr.RscStatus(), Debug: d.debug, Core: d.core.Snapshot(d.now())}
+	for _, g := range d.res.mgr.Groups() {
+		s.Groups = append(s.Groups, api.Group{Key: g.Key, PreferredNode: g.Node, State: g.State, Failed: g.Failed})
+	}
 	for _, l := range d.links {
 		target := l.medium.Peer
 		if l.medium.Group != "" {

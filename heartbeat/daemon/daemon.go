@@ -70,9 +70,13 @@ type Daemon struct {
 	dropped dropCounters
 	limiter *rateLimiter
 
-	stopping  bool
-	stopBy    time.Time
-	marksSave time.Time
+	res     *resourceLayer
+	waiters []*waiter
+
+	stopping     bool // resources are being released
+	coreStopping bool // shutdone announced
+	stopBy       time.Time
+	marksSave    time.Time
 }
 
 type linkIO struct {
@@ -152,6 +156,10 @@ func Run(ctx context.Context, o Options) error {
 
 func (d *Daemon) run(ctx context.Context) error {
 	cfg := d.cfg
+	groups, err := loadGroups(cfg.Dir, cfg.Nodes)
+	if err != nil {
+		return err
+	}
 	gen, err := state.NextGeneration(d.opts.StateDir, cfg.GenMethod, time.Now().Unix())
 	if err != nil {
 		return fmt.Errorf("generation: %w", err)
@@ -185,11 +193,17 @@ func (d *Daemon) run(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	d.core = c
+	if d.res, err = d.newResourceLayer(groups); err != nil {
+		return err
+	}
+	defer d.res.close()
+	d.removeLeftovers()
 	d.log.Info("heartbeat starting",
 		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
 		zap.Strings("nodes", cfg.Nodes), zap.Duration("keepalive", cfg.Keepalive),
 		zap.Duration("deadtime", cfg.Deadtime), zap.Duration("initdead", cfg.Initdead),
-		zap.String("auth", d.keys.Signer().Method.String()), zap.Int("links", len(d.links)))
+		zap.String("auth", d.keys.Signer().Method.String()), zap.Int("links", len(d.links)),
+		zap.Int("groups", len(groups)), zap.String("auto_failback", cfg.AutoFailback))
 	if cfg.Realtime {
 		if err := enableRealtime(cfg.RTPrio); err != nil {
 			d.log.Warn("realtime scheduling not fully enabled; heartbeats may be late on a busy machine", zap.Error(err))
@@ -231,7 +245,9 @@ func (d *Daemon) run(ctx context.Context) error {
 			}
 		case <-timer.C:
 		case r := <-d.ctrl:
-			r.reply <- d.command(r.req)
+			d.command(r)
+		case r := <-d.res.run.Results():
+			d.groupResult(r)
 		case s := <-sigs:
 			d.signal(s)
 		}
@@ -240,10 +256,18 @@ func (d *Daemon) run(ctx context.Context) error {
 			c.Tick(now)
 		}
 		d.flush()
+		if d.stopping && !d.coreStopping && d.res.mgr.Done() {
+			d.coreStopping = true
+			d.stopBy = time.Now().Add(stopGrace)
+			d.log.Info("resources released: announcing shutdone to the peers")
+			c.Stop(d.now())
+			d.flush()
+		}
+		d.answerWaiters()
 		if time.Now().After(d.marksSave) {
 			d.saveMarks()
 		}
-		if d.stopping && (c.Done() || time.Now().After(d.stopBy)) {
+		if d.coreStopping && (c.Done() || time.Now().After(d.stopBy)) {
 			break
 		}
 		resetTimer(timer, d.untilNext())
@@ -273,10 +297,16 @@ func (d *Daemon) untilNext() time.Duration {
 	if w < 0 {
 		w = 0
 	}
-	if d.stopping {
+	if r := d.res.mgr.Next() - time.Since(d.start); r < w {
+		w = r
+	}
+	if d.coreStopping {
 		if s := time.Until(d.stopBy); s < w {
 			w = s
 		}
+	}
+	if wt := d.nextWaiterDeadline(); wt < w {
+		w = wt
 	}
 	if m := time.Until(d.marksSave); m < w {
 		w = m
@@ -391,9 +421,14 @@ func (d *Daemon) receive(p link.Packet) {
 	d.core.Receive(d.now(), p.Link, m)
 }
 
-// flush sends what the core produced and acts on its events.
+// flush sends what the core and the resource manager produced and acts on
+// their events, until neither has anything left.
 func (d *Daemon) flush() {
-	for d.core.HasReady() {
+	for {
+		d.flushResources()
+		if !d.core.HasReady() {
+			return
+		}
 		out, events := d.core.Ready()
 		for _, m := range out {
 			b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
@@ -431,14 +466,15 @@ func (d *Daemon) saveMarks() {
 	}
 }
 
+// beginStop releases every resource; shutdone follows once they are
+// released (see the loop). A second stop retries failed stops.
 func (d *Daemon) beginStop(why string) {
-	if d.stopping {
+	if d.coreStopping {
 		return
 	}
 	d.stopping = true
-	d.stopBy = time.Now().Add(stopGrace)
-	d.log.Info("graceful stop: announcing shutdone to the peers", zap.String("reason", why))
-	d.core.Stop(d.now())
+	d.log.Info("graceful stop: releasing resources", zap.String("reason", why))
+	d.res.mgr.Stop(time.Since(d.start))
 }
 
 func (d *Daemon) signal(s os.Signal) {

@@ -12,6 +12,7 @@ import (
 // event logs one core event and acts on the messages meant for layers the
 // daemon does not have yet.
 func (d *Daemon) event(e core.Event) {
+	defer d.resourceEvent(e)
 	l := d.log
 	switch e.Kind {
 	case core.EvNodeState:
@@ -52,29 +53,18 @@ func (d *Daemon) event(e core.Event) {
 	case core.EvFlowControlOff:
 		l.Warn("flow control disabled: peer runs a heartbeat without protocol=1", zap.String("node", e.Node))
 	case core.EvDeliver:
-		d.deliver(e.Node, e.Msg)
+		if d.res == nil || !d.res.mgr.Receive(time.Since(d.start), e.Msg) {
+			d.deliver(e.Node, e.Msg)
+		}
 	}
 }
 
-// deliver answers the resource-protocol messages of a Heartbeat peer so it
-// is never left waiting on us. This version manages no resources: it holds
-// nothing, is always stable, and gives up nothing it does not have.
+// deliver answers the messages no layer handles that a Heartbeat peer
+// expects an answer to (cl_status clientstatus across nodes: we run no API
+// clients).
 func (d *Daemon) deliver(from string, m *msg.Message) {
 	d.log.Debug("message", zap.String("from", from), zap.String("type", m.Type()), zap.Stringer("msg", m))
 	switch m.Type() {
-	case "starting":
-		r := msg.New("resource")
-		r.Set("rsc_hold", "none")
-		r.Set("rtype", "full")
-		r.Set("isstable", "1")
-		d.core.Send(d.now(), r)
-	case "ip-request":
-		r := msg.New("ip-request-resp")
-		r.Set(msg.FDest, from)
-		r.Set("ipaddr", m.Str("ipaddr"))
-		r.Set("weown", "no")
-		r.Set("ok", "OK")
-		d.core.Send(d.now(), r)
 	case "query-cstatus":
 		r := msg.New("respond-cstatus")
 		r.Set(msg.FDest, from)

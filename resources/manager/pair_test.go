@@ -364,3 +364,31 @@ func TestRequestDelayTakesLocalAnyway(t *testing.T) {
 		t.Fatal("nothing taken after the request delay")
 	}
 }
+
+// The peer's messages may arrive before our own communication is up.
+func TestStartingBeforeOwnCommUp(t *testing.T) {
+	forSeeds(t, []string{"on", "off", "legacy"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		p.commUp(0)
+		p.settle() // node2 hears node1's starting before its own comm-up
+		p.commUp(1)
+		p.settle()
+		p.expect(home, "staggered comm-up")
+	})
+}
+
+// A node that took everything alone and then sees its peer must leave
+// "transition" even if the peer appeared while its groups were starting.
+func TestAloneThenPeerAppearsWhileStarting(t *testing.T) {
+	p := newPair(t, 1, "on")
+	p.boot(0)
+	p.nodes[0].m.CommUp(p.now, false)
+	p.collect(0)
+	p.boot(1)
+	p.nodes[0].m.PeerAlive(p.now) // before the starts complete
+	p.nodes[1].m.CommUp(p.now, true)
+	p.collect(1)
+	p.settle()
+	p.expect(home, "peer appeared during the takeover")
+}

@@ -19,6 +19,7 @@ func (m *Manager) CommUp(now time.Duration, peerAlive bool) {
 	m.peerAlive = peerAlive
 	if !peerAlive {
 		m.take(All, "the peer is not up")
+		m.stable = true // decided: everything is ours
 		m.reportPending = true
 		m.progress()
 		return
@@ -67,6 +68,7 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 		why = "peer " + m.peer + " stopped gracefully"
 	}
 	m.take(All, why)
+	m.stable = true
 	m.reportPending = true
 	m.progress()
 }
@@ -411,9 +413,6 @@ func (m *Manager) progress() {
 			m.hs = nil
 			m.report(true, "")
 		}
-	}
-	if !m.stable && m.commUp && !m.peerAlive {
-		m.stable = true
 	}
 	if m.reportPending && m.stable && m.hs == nil && !m.stopping {
 		m.reportPending = false

@@ -1,0 +1,201 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hasuite/hasuite/heartbeat/core"
+	"github.com/hasuite/hasuite/resources/agent"
+	"github.com/hasuite/hasuite/resources/agent/ipaddr"
+	"github.com/hasuite/hasuite/resources/agent/script"
+	"github.com/hasuite/hasuite/resources/haresources"
+	"github.com/hasuite/hasuite/resources/manager"
+	"github.com/hasuite/hasuite/resources/runner"
+)
+
+// resourceLayer is the daemon's resource management: the groups of
+// haresources, the ownership state machine and the runner of agents.
+type resourceLayer struct {
+	groups []haresources.Group
+	peer   string
+	mgr    *manager.Manager
+	run    *runner.Runner
+	cancel context.CancelFunc
+}
+
+// loadGroups reads haresources (or haresources.toml) next to ha.cf.
+func loadGroups(dir string, nodes []string) ([]haresources.Group, error) {
+	groups, err := haresources.Load(filepath.Join(dir, "haresources"), nodes)
+	if err != nil {
+		return nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
+	}
+	if len(groups) > 0 && len(nodes) != 2 {
+		return nil, fmt.Errorf("%w: haresources groups need a cluster of exactly two nodes (ha.cf lists %d)", ErrConfig, len(nodes))
+	}
+	return groups, nil
+}
+
+// newResourceLayer builds an agent for every resource (so a missing script
+// is a start-up error, not a failover surprise) and the manager.
+func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, error) {
+	cfg := d.cfg
+	peer := ""
+	for _, n := range cfg.Nodes {
+		if n != cfg.LocalNode {
+			peer = n
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rl := &resourceLayer{groups: groups, peer: peer, cancel: cancel}
+	logf := func(res, line string) { d.log.Info(line, zap.String("resource", res)) }
+	env := script.Env{ResourceDirs: []string{filepath.Join(cfg.Dir, "resource.d")}, Log: logf,
+		ExtraEnv: []string{"HA_DIR=" + cfg.Dir}}
+	agents := map[string][]agent.Agent{}
+	var errs []error
+	for _, g := range groups {
+		for _, r := range g.Resources {
+			var a agent.Agent
+			var err error
+			if r.Kind == haresources.KindIP {
+				var v *ipaddr.VIP
+				v, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx})
+				if err == nil {
+					a = v
+				}
+			} else {
+				a, err = script.New(r, env)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", r.Pos, r.Raw, err))
+				continue
+			}
+			agents[g.Key] = append(agents[g.Key], a)
+		}
+	}
+	if len(errs) > 0 {
+		cancel()
+		return nil, fmt.Errorf("%w:\n%v", ErrConfig, errors.Join(errs...))
+	}
+	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback}, peer)
+	rl.run = runner.New(agents, runner.Options{Log: logf})
+	return rl, nil
+}
+
+// removeLeftovers removes every configured VIP still on this host, left by
+// a crash, before any negotiation: what we hold must be what we say we hold.
+func (d *Daemon) removeLeftovers() {
+	var specs []haresources.IPSpec
+	for _, g := range d.res.groups {
+		for _, r := range g.Resources {
+			if r.IP != nil {
+				specs = append(specs, *r.IP)
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return
+	}
+	removed, err := ipaddr.RemoveAddrs(specs)
+	for _, r := range removed {
+		d.log.Warn("removed a virtual IP left behind by an earlier run", zap.String("address", r))
+	}
+	if err != nil {
+		d.log.Warn("cannot remove leftover virtual IPs", zap.Error(err))
+	}
+}
+
+func (rl *resourceLayer) close() {
+	rl.run.Close()
+	rl.cancel()
+}
+
+// resourceEvent feeds membership changes to the manager.
+func (d *Daemon) resourceEvent(e core.Event) {
+	if d.res == nil {
+		return
+	}
+	now := time.Since(d.start)
+	switch e.Kind {
+	case core.EvCommUp:
+		d.res.mgr.CommUp(now, d.core.Alive(d.res.peer))
+	case core.EvNodeState:
+		if e.Node != d.res.peer {
+			return
+		}
+		switch e.To {
+		case core.Dead.String():
+			d.res.mgr.PeerDead(now, e.Detail == "graceful shutdown")
+		case core.Up.String(), core.Active.String():
+			if e.From == core.Dead.String() || e.From == core.Init.String() {
+				d.res.mgr.PeerAlive(now)
+			}
+		}
+	}
+}
+
+// flushResources carries out what the manager decided.
+func (d *Daemon) flushResources() {
+	if d.res == nil {
+		return
+	}
+	mgr := d.res.mgr
+	if mgr.Next() <= time.Since(d.start) {
+		mgr.Tick(time.Since(d.start))
+	}
+	out, actions, events := mgr.Ready()
+	for _, m := range out {
+		d.core.Send(d.now(), m)
+	}
+	for _, a := range actions {
+		d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))
+		d.res.run.Submit(a)
+	}
+	for _, e := range events {
+		d.resourceLog(e)
+	}
+}
+
+func (d *Daemon) resourceLog(e manager.Event) {
+	f := []zap.Field{}
+	if e.Group != "" {
+		f = append(f, zap.String("group", e.Group))
+	}
+	msg := e.Detail
+	if e.To != "" {
+		msg = "group " + e.Group + " " + e.To
+		f = append(f, zap.String("from", e.From), zap.String("to", e.To))
+	}
+	switch e.Level {
+	case "error":
+		d.log.Error(msg, f...)
+	case "warn":
+		d.log.Warn(msg, f...)
+	default:
+		d.log.Info(msg, f...)
+	}
+}
+
+// groupResult hands a runner result to the manager.
+func (d *Daemon) groupResult(r runner.Result) {
+	now := time.Since(d.start)
+	f := []zap.Field{zap.String("group", r.Action.Group), zap.Duration("took", r.Duration)}
+	if r.Err != nil {
+		d.log.Error(r.Action.Kind.String()+" of group "+r.Action.Group+" failed", append(f, zap.Error(r.Err))...)
+	} else {
+		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped"}[r.Action.Kind], f...)
+	}
+	if r.Action.Kind == manager.Start {
+		d.res.mgr.GroupStarted(now, r.Action.Group, r.Err)
+	} else {
+		d.res.mgr.GroupStopped(now, r.Action.Group, r.Err)
+	}
+	if d.res.mgr.StopFailed() {
+		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
+			"and the peer will not take it over; stop it by hand, then run heartbeat -k again")
+	}
+}
