@@ -248,6 +248,8 @@ func (d *Daemon) run(ctx context.Context) error {
 			d.command(r)
 		case r := <-d.res.run.Results():
 			d.groupResult(r)
+		case a := <-d.res.run.Alerts():
+			d.monitorAlert(a)
 		case s := <-sigs:
 			d.signal(s)
 		}

@@ -82,7 +82,10 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 		return nil, fmt.Errorf("%w:\n%v", ErrConfig, errors.Join(errs...))
 	}
 	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback}, peer)
-	rl.run = runner.New(agents, runner.Options{Log: logf})
+	// Virtual IPs are cheap to check: one that disappears while its group
+	// runs here (removed by hand, by another tool) is added back at once.
+	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second,
+		Monitor: func(a agent.Agent) bool { _, isVIP := a.(*ipaddr.VIP); return isVIP }})
 	return rl, nil
 }
 
@@ -153,6 +156,9 @@ func (d *Daemon) flushResources() {
 	}
 	for _, a := range actions {
 		d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))
+		if a.Kind == manager.Stop {
+			d.res.run.Unwatch(a.Group)
+		}
 		d.res.run.Submit(a)
 	}
 	for _, e := range events {
@@ -190,6 +196,9 @@ func (d *Daemon) groupResult(r runner.Result) {
 		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped"}[r.Action.Kind], f...)
 	}
 	if r.Action.Kind == manager.Start {
+		if r.Err == nil {
+			d.res.run.Watch(r.Action.Group)
+		}
 		d.res.mgr.GroupStarted(now, r.Action.Group, r.Err)
 	} else {
 		d.res.mgr.GroupStopped(now, r.Action.Group, r.Err)
@@ -198,4 +207,15 @@ func (d *Daemon) groupResult(r runner.Result) {
 		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
 			"and the peer will not take it over; stop it by hand, then run heartbeat -k again")
 	}
+}
+
+// monitorAlert reports a resource found gone while its group runs here.
+func (d *Daemon) monitorAlert(a runner.Alert) {
+	if a.Err != nil {
+		d.log.Error("resource vanished while its group runs here and could not be started again",
+			zap.String("group", a.Group), zap.String("resource", a.Resource), zap.Error(a.Err))
+		return
+	}
+	d.log.Error("resource vanished while its group runs here (removed behind our back): started again",
+		zap.String("group", a.Group), zap.String("resource", a.Resource))
 }

@@ -26,6 +26,20 @@ type Options struct {
 	StopRetryDelay time.Duration
 	// Log receives progress lines (resource, message).
 	Log agent.Logger
+	// Monitor selects the resources whose status is checked every
+	// MonitorInterval while their group runs here, and which are started
+	// again when found stopped (a VIP removed behind our back). Checks must
+	// be cheap: nil monitors nothing. MonitorInterval defaults to 1 s.
+	Monitor         func(agent.Agent) bool
+	MonitorInterval time.Duration
+}
+
+// Alert reports a monitored resource found not running, and whether
+// starting it again worked.
+type Alert struct {
+	Group    string
+	Resource string
+	Err      error // nil: restarted
 }
 
 // Result is the outcome of one action.
@@ -41,12 +55,15 @@ type Runner struct {
 	groups  map[string][]agent.Agent
 	results chan Result
 
-	mu     sync.Mutex
-	queues map[string][]manager.Action
-	busy   map[string]bool
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	alerts chan Alert
+
+	mu      sync.Mutex
+	queues  map[string][]item
+	busy    map[string]bool
+	watched map[string]bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // New returns a runner for the given groups (key -> agents in haresources
@@ -64,25 +81,84 @@ func New(groups map[string][]agent.Agent, opts Options) *Runner {
 	if opts.Log == nil {
 		opts.Log = func(string, string) {}
 	}
+	if opts.MonitorInterval <= 0 {
+		opts.MonitorInterval = time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{opts: opts, groups: groups, results: make(chan Result, 64),
-		queues: map[string][]manager.Action{}, busy: map[string]bool{}, ctx: ctx, cancel: cancel}
+	r := &Runner{opts: opts, groups: groups, results: make(chan Result, 64), alerts: make(chan Alert, 16),
+		queues: map[string][]item{}, busy: map[string]bool{}, watched: map[string]bool{}, ctx: ctx, cancel: cancel}
+	if opts.Monitor != nil {
+		r.wg.Add(1)
+		go r.monitor()
+	}
+	return r
+}
+
+// item is queued work for a group: an action, or a monitoring check.
+type item struct {
+	act   manager.Action
+	check bool
+}
+
+// Alerts delivers monitoring findings.
+func (r *Runner) Alerts() <-chan Alert { return r.alerts }
+
+// Watch starts monitoring a group (call when it runs here); Unwatch stops
+// it (call before submitting its stop).
+func (r *Runner) Watch(key string) {
+	r.mu.Lock()
+	r.watched[key] = true
+	r.mu.Unlock()
+}
+
+// Unwatch stops monitoring a group.
+func (r *Runner) Unwatch(key string) {
+	r.mu.Lock()
+	delete(r.watched, key)
+	r.mu.Unlock()
+}
+
+func (r *Runner) monitor() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.opts.MonitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		var keys []string
+		for k := range r.watched {
+			keys = append(keys, k)
+		}
+		r.mu.Unlock()
+		for _, k := range keys {
+			r.enqueue(k, item{check: true})
+		}
+	}
 }
 
 // Results delivers one Result per submitted action.
 func (r *Runner) Results() <-chan Result { return r.results }
 
 // Submit queues an action; it never blocks.
-func (r *Runner) Submit(a manager.Action) {
+func (r *Runner) Submit(a manager.Action) { r.enqueue(a.Group, item{act: a}) }
+
+func (r *Runner) enqueue(key string, it item) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.queues[a.Group] = append(r.queues[a.Group], a)
-	if r.busy[a.Group] {
+	if r.ctx.Err() != nil {
 		return
 	}
-	r.busy[a.Group] = true
+	r.queues[key] = append(r.queues[key], it)
+	if r.busy[key] {
+		return
+	}
+	r.busy[key] = true
 	r.wg.Add(1)
-	go r.work(a.Group)
+	go r.work(key)
 }
 
 // Close abandons queued actions and waits for running ones to finish.
@@ -101,9 +177,17 @@ func (r *Runner) work(key string) {
 			r.mu.Unlock()
 			return
 		}
-		a := q[0]
+		it := q[0]
 		r.queues[key] = q[1:]
+		watched := r.watched[key]
 		r.mu.Unlock()
+		if it.check {
+			if watched {
+				r.check(key)
+			}
+			continue
+		}
+		a := it.act
 
 		t0 := time.Now()
 		var err error
@@ -200,4 +284,29 @@ func (r *Runner) stopOne(a agent.Agent) error {
 		return nil
 	}
 	return fmt.Errorf("stop of %s failed %d times: %w", a, r.opts.StopRetries, err)
+}
+
+// check looks at every monitored resource of a running group and starts
+// again any that is not running.
+func (r *Runner) check(key string) {
+	for _, a := range r.groups[key] {
+		if !r.opts.Monitor(a) {
+			continue
+		}
+		var running bool
+		err := r.op(func(ctx context.Context) error {
+			var e error
+			running, e = a.Status(ctx)
+			return e
+		})
+		if err != nil || running {
+			continue
+		}
+		err = r.op(a.Start)
+		r.opts.Log(a.String(), "found not running while its group runs here; started again")
+		select {
+		case r.alerts <- Alert{Group: key, Resource: a.String(), Err: err}:
+		default:
+		}
+	}
 }

@@ -30,6 +30,7 @@ func (j *journal) String() string {
 }
 
 type fake struct {
+	mu        sync.Mutex
 	name      string
 	j         *journal
 	failStart bool
@@ -38,6 +39,8 @@ type fake struct {
 }
 
 func (f *fake) Start(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.j.add("start:" + f.name)
 	if f.failStart {
 		return errors.New("no")
@@ -47,6 +50,8 @@ func (f *fake) Start(context.Context) error {
 }
 
 func (f *fake) Stop(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.j.add("stop:" + f.name)
 	if f.stopFails > 0 {
 		f.stopFails--
@@ -56,8 +61,12 @@ func (f *fake) Stop(context.Context) error {
 	return nil
 }
 
-func (f *fake) Status(context.Context) (bool, error) { return f.running, nil }
-func (f *fake) String() string                       { return f.name }
+func (f *fake) Status(context.Context) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.running, nil
+}
+func (f *fake) String() string { return f.name }
 
 func run(t *testing.T, agents []agent.Agent, acts ...manager.ActionKind) []Result {
 	t.Helper()
@@ -143,6 +152,10 @@ func (s *slow) Start(ctx context.Context) error {
 	return s.fake.Start(ctx)
 }
 
+func (s *slow) Stop(ctx context.Context) error           { return s.fake.Stop(ctx) }
+func (s *slow) Status(ctx context.Context) (bool, error) { return s.fake.Status(ctx) }
+func (s *slow) String() string                           { return s.fake.String() }
+
 func TestRunnerGroupsAreIndependent(t *testing.T) {
 	j := &journal{}
 	blocked := &slow{fake: fake{name: "slow", j: j}, release: make(chan struct{})}
@@ -161,5 +174,34 @@ func TestRunnerGroupsAreIndependent(t *testing.T) {
 	close(blocked.release)
 	if res := <-r.Results(); res.Action.Group != "a" || res.Err != nil {
 		t.Fatalf("group a: %+v", res)
+	}
+}
+
+func TestMonitorRestartsAVanishedResource(t *testing.T) {
+	j := &journal{}
+	vip := &fake{name: "vip", j: j}
+	svc := &fake{name: "svc", j: j}
+	r := New(map[string][]agent.Agent{"g": {vip, svc}}, Options{MonitorInterval: time.Millisecond,
+		Monitor: func(a agent.Agent) bool { return a == agent.Agent(vip) }})
+	defer r.Close()
+	r.Submit(manager.Action{Kind: manager.Start, Group: "g"})
+	<-r.Results()
+	r.Watch("g")
+	vip.mu.Lock()
+	vip.running = false // removed behind our back
+	vip.mu.Unlock()
+	select {
+	case a := <-r.Alerts():
+		if a.Resource != "vip" || a.Err != nil {
+			t.Fatalf("alert %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alert")
+	}
+	if !strings.Contains(j.String(), "start:vip start:svc start:vip") {
+		t.Fatalf("journal %s", j)
+	}
+	if strings.Count(j.String(), "start:svc") != 1 {
+		t.Fatal("an unmonitored resource was restarted")
 	}
 }
