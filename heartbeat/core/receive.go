@@ -71,9 +71,10 @@ func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 	}
 	if verdict == seqRecentDup {
 		// The same message over a second medium: proof that this link
-		// works, nothing more. A dead peer's links stay dead: the copy may
-		// be a replay of its last words.
-		if p.state != Dead {
+		// works, nothing more. The links of a dead peer, or of one not
+		// heard from since we started, stay as they are: the copy may be a
+		// replay of old traffic.
+		if p.heard && p.state != Dead {
 			c.heardOn(p, linkName, t)
 		}
 		return

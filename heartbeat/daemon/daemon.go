@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -327,7 +329,9 @@ func (d *Daemon) coreConfig(gen uint64, uuid [16]byte, marks map[string]state.Pe
 	}
 	var names []string
 	for _, l := range d.links {
-		names = append(names, l.name)
+		if !slices.Contains(names, l.name) {
+			names = append(names, l.name)
+		}
 	}
 	return core.Config{
 		LocalNode: cfg.LocalNode, Nodes: cfg.Nodes, PingNodes: len(cfg.Ping), Links: names,
@@ -354,14 +358,19 @@ func loadAvg() func() string {
 	}
 }
 
+// openLinks opens every medium. Media on the same interface share its name,
+// as in Heartbeat (a shared ha.cf lists "ucast eth0 <addr>" for both
+// nodes): status is per interface. A ucast line to one of our own
+// addresses is skipped; Heartbeat sends to itself there, for nothing.
 func (d *Daemon) openLinks() error {
-	used := map[string]int{}
+	own := localAddrs()
 	for _, m := range d.cfg.Media {
-		lio := &linkIO{medium: m}
-		lio.name = m.Dev
-		if used[m.Dev]++; used[m.Dev] > 1 {
-			lio.name = fmt.Sprintf("%s#%d", m.Dev, used[m.Dev])
+		if (m.Kind == link.KindUcast || m.Kind == link.KindUcast6) && own[m.Peer] {
+			d.log.Info("skipping the ucast line to our own address", zap.String("line", m.Pos.String()),
+				zap.String("address", m.Peer))
+			continue
 		}
+		lio := &linkIO{medium: m, name: m.Dev}
 		name := lio.name
 		l, err := link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
 			Port: m.Port, TTL: m.TTL, Loop: m.Loop}, func(p link.Packet) {
@@ -379,7 +388,25 @@ func (d *Daemon) openLinks() error {
 		lio.Link = l
 		d.links = append(d.links, lio)
 	}
+	if len(d.links) == 0 {
+		return fmt.Errorf("%w: no link left to the other nodes (every ucast line points at this host)", ErrConfig)
+	}
 	return nil
+}
+
+// localAddrs returns this host's addresses as strings.
+func localAddrs() map[string]bool {
+	out := map[string]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			out[ipn.IP.String()] = true
+		}
+	}
+	return out
 }
 
 func (d *Daemon) closeLinks() {
@@ -412,6 +439,7 @@ func (d *Daemon) receive(p link.Packet) {
 		for _, l := range d.links {
 			if l.name == p.Link {
 				l.rxBad.Add(1)
+				break
 			}
 		}
 		if ok, muted := d.limiter.allow("drop:"+why+":"+p.Link, time.Now()); ok {

@@ -1,0 +1,327 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/internal/testbed"
+)
+
+// Addresses of the attack test.
+var (
+	node1Addr    = &net.UDPAddr{IP: net.IPv4(198, 18, 0, 1), Port: 694}
+	node2Addr    = net.IPv4(198, 18, 0, 2)
+	attackerAddr = &net.UDPAddr{IP: net.IPv4(198, 18, 0, 66), Port: 694}
+)
+
+// attacker is a third host on the heartbeat LAN with a UDP socket on port
+// 694: it records what node2 sends it and sends anything to node1.
+type attacker struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	got  [][]byte // datagrams from node2, in arrival order
+}
+
+func newAttacker(t *testing.T, h *testbed.Host) *attacker {
+	t.Helper()
+	a := &attacker{}
+	// The socket is made inside the host's namespace and stays there.
+	if err := h.Do(func() error {
+		c, err := net.ListenUDP("udp4", attackerAddr)
+		a.conn = c
+		return err
+	}); err != nil {
+		t.Fatalf("attacker socket: %v", err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		a.conn.Close()
+		<-done
+	})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1<<16)
+		for {
+			n, from, err := a.conn.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			if from.IP.Equal(node2Addr) {
+				a.mu.Lock()
+				a.got = append(a.got, bytes.Clone(buf[:n]))
+				a.mu.Unlock()
+			}
+		}
+	}()
+	return a
+}
+
+func (a *attacker) captured() [][]byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([][]byte(nil), a.got...)
+}
+
+func (a *attacker) send(t *testing.T, pkts ...[]byte) {
+	t.Helper()
+	for _, p := range pkts {
+		if _, err := a.conn.WriteToUDP(p, node1Addr); err != nil {
+			t.Fatalf("attacker send (%d bytes): %v", len(p), err)
+		}
+	}
+}
+
+// netstring builds a Heartbeat netstring message ("###\n" fields "%%%\n")
+// of string fields, without the auth trailer.
+func netstring(fields ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("###\n")
+	for _, f := range fields {
+		v := "(0)" + f
+		fmt.Fprintf(&b, "%d:%s,", len(v), v)
+	}
+	b.WriteString("%%%\n")
+	return b.Bytes()
+}
+
+// signSHA256 appends the auth trailer "<len>:1 <hmac-sha256 hex>," over body.
+func signSHA256(body []byte, key string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(body)
+	v := "1 " + hex.EncodeToString(m.Sum(nil))
+	return append(bytes.Clone(body), fmt.Sprintf("%d:%s,", len(v), v)...)
+}
+
+// forgedStatus is a status message from "node2" announcing a new
+// generation: if node1 accepted it, node1 would log a restart of node2 and
+// change the generation it shows.
+func forgedStatus(gen uint64) []byte {
+	return netstring("t=status", "st=active", "dt=1f4", "protocol=1", "src=node2",
+		"seq=1", "hg="+strconv.FormatUint(gen, 16), "ts="+strconv.FormatInt(time.Now().Unix(), 16),
+		"ld=0.00 0.00 0.00 1/1 1", "ttl=3")
+}
+
+// TestForgedReplayedAndGarbagePacketsDoNotChangePeerState puts an attacker
+// host (198.18.0.66) on the LAN. node2 is configured to also send its
+// heartbeats to the attacker, who so captures genuine signed packets.
+// (a) Garbage, truncated, wrongly signed, unsigned and oversized datagrams
+// claiming to come from node2 are dropped and counted by node1 and change
+// nothing. (b) After node2 crashes, replaying its genuine packets (many
+// times, over seconds) never revives it on node1 and is counted as replays
+// and duplicates; also not right after node1 itself restarts (the peer
+// marks it persisted). (c) A real restart of node2 is still accepted.
+func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
+	const (
+		keepalive = 50 * time.Millisecond
+		deadtime  = 500 * time.Millisecond
+	)
+	b := testbed.New(t)
+	sw := b.AddSwitch("lan")
+	h1, h2, ha := b.AddHost("node1"), b.AddHost("node2"), b.AddHost("attacker")
+	h1.Connect(sw, "eth0", "198.18.0.1/24")
+	h2.Connect(sw, "eth0", "198.18.0.2/24")
+	ha.Connect(sw, "eth0", "198.18.0.66/24")
+	atk := newAttacker(t, ha)
+
+	n1 := startOurs(t, h1, "node1", ourHACF("50ms", "500ms", "2s", "ucast eth0 198.18.0.2"), sha256Authkeys)
+	n2 := startOurs(t, h2, "node2", ourHACF("50ms", "500ms", "2s", "ucast eth0 198.18.0.1", "ucast eth0 198.18.0.66"), sha256Authkeys)
+	n1.waitNodeStatus("node2", "active", joinBound)
+	n2.waitNodeStatus("node1", "active", joinBound)
+	n1.waitPeerDeadtime("node2", deadtime)
+	if _, ok := waitFor(5*time.Second, slowPoll, func() bool { return len(atk.captured()) >= 5 }); !ok {
+		t.Fatalf("the attacker captured %d packets of node2", len(atk.captured()))
+	}
+
+	// (a) Forgeries.
+	before := n1.status()
+	peer0, _ := findNode(before, "node2")
+	genuine := atk.captured()[len(atk.captured())-1]
+	end := bytes.Index(genuine, []byte("%%%\n"))
+	if !bytes.HasPrefix(genuine, []byte("###\n")) || end < 0 {
+		t.Fatalf("captured packet is not a signed netstring message: %q", genuine)
+	}
+	garbage := make([]byte, 300)
+	if _, err := rand.Read(garbage); err != nil {
+		t.Fatal(err)
+	}
+	garbage[0] = 'G' // never a valid start marker
+	flipped := bytes.Clone(genuine)
+	flipped[len(flipped)-2] ^= 0x01 // last hex digit of the trailer's digest
+	var huge bytes.Buffer           // 7000 fields in one max-size datagram
+	huge.WriteString("###\n")
+	for huge.Len() < 65000 {
+		huge.WriteString("6:(0)a=b,")
+	}
+	huge.WriteString("%%%\n")
+	classicUnsigned := []byte(">>>\nt=status\nst=active\ndt=1f4\nsrc=node2\nseq=1\nhg=" +
+		strconv.FormatUint(peer0.Generation+1, 16) + "\nts=1\nttl=3\n<<<\n")
+
+	kinds := []struct {
+		name string
+		pkt  []byte
+		kind string // the api.Dropped counter it must land in
+	}{
+		{"random garbage", garbage, "malformed"},
+		{"genuine packet cut in half", genuine[:len(genuine)/2], "malformed"},
+		{"genuine packet without its auth trailer", genuine[:end+4], "no_auth"},
+		{"forged unsigned netstring status", forgedStatus(peer0.Generation + 1), "no_auth"},
+		{"forged unsigned classic status", classicUnsigned, "no_auth"},
+		{"forged status signed with a wrong key", signSHA256(forgedStatus(peer0.Generation+1), "not-the-key"), "bad_auth"},
+		{"genuine packet with a corrupted digest", flipped, "bad_auth"},
+		{"65000-byte datagram of 7000 fields", huge.Bytes(), "too_large"},
+	}
+	const copies = 3
+	want := map[string]uint64{}
+	for _, k := range kinds {
+		for i := 0; i < copies; i++ {
+			atk.send(t, k.pkt)
+		}
+		want[k.kind] += copies
+	}
+	counts := func(d api.Dropped) map[string]uint64 {
+		return map[string]uint64{"malformed": d.Malformed, "no_auth": d.NoAuth, "bad_auth": d.BadAuth, "too_large": d.TooLarge}
+	}
+	c0 := counts(before.Dropped)
+	var got map[string]uint64
+	total := uint64(len(kinds) * copies)
+	if _, ok := waitFor(5*time.Second, slowPoll, func() bool {
+		got = counts(n1.status().Dropped)
+		var sum uint64
+		for k, v := range got {
+			sum += v - c0[k]
+		}
+		return sum >= total
+	}); !ok {
+		t.Errorf("node1 counted only part of %d hostile packets: before %v, now %v", total, c0, got)
+	}
+	for k, w := range want {
+		if got[k]-c0[k] != w {
+			t.Errorf("dropped.%s grew by %d, want %d (before %v, after %v)", k, got[k]-c0[k], w, c0, got)
+		}
+	}
+	after := n1.status()
+	peer1, _ := findNode(after, "node2")
+	if peer1.State != "active" || peer1.Generation != peer0.Generation {
+		t.Errorf("forgeries changed node1's view of node2: before %+v, after %+v", peer0, peer1)
+	}
+	if r := n1.clStatus("nodestatus", "node2"); r.stdout != "active\n" || r.code != 0 {
+		t.Errorf("node1 after the forgeries: nodestatus node2 = %v", r)
+	}
+	if strings.Contains(n1.log(), "heartbeat restart on node node2") {
+		t.Errorf("a forged status was taken for a restart of node2:\n%s", tail(n1.log(), 20))
+	}
+
+	// (b) Replays. Let node2 send enough that its first packets are far
+	// behind its last (old duplicates count as replays, recent ones as
+	// duplicates), then crash it.
+	if _, ok := waitFor(20*time.Second, slowPoll, func() bool { return n1.peer("node2").LastSeq >= 100 }); !ok {
+		t.Fatalf("node2's sequence did not reach 100: %+v", n1.peer("node2"))
+	}
+	n2.kill()
+	n1.waitNodeStatus("node2", "dead", 10*time.Second)
+	capture := atk.captured()
+	t.Logf("captured %d genuine packets of node2 for the replay", len(capture))
+	core0 := n1.status().Core.Counters
+
+	// replayFor replays the capture in rounds for d, polling between
+	// rounds that check(stage) holds.
+	replayFor := func(d time.Duration, stage string, check func(stage string)) int {
+		t.Helper()
+		rounds := 0
+		start := time.Now()
+		for time.Since(start) < d {
+			atk.send(t, capture...)
+			rounds++
+			next := time.Now().Add(150 * time.Millisecond)
+			for time.Now().Before(next) {
+				check(stage)
+			}
+		}
+		return rounds
+	}
+	stillDead := func(stage string) {
+		t.Helper()
+		if r := n1.clStatus("nodestatus", "node2"); r.stdout != "dead\n" || r.code != 1 {
+			t.Fatalf("%s: node1 says node2 is %v, want dead; log:\n%s", stage, r, tail(n1.log(), 20))
+		}
+	}
+	// A burst at once, then a steady replay over seconds.
+	for i := 0; i < 10; i++ {
+		atk.send(t, capture...)
+	}
+	rounds := replayFor(3*time.Second, "replay after the crash", stillDead)
+	var core1 = n1.status().Core.Counters
+	if _, ok := waitFor(5*time.Second, slowPoll, func() bool {
+		core1 = n1.status().Core.Counters
+		return core1.RxReplay > core0.RxReplay && core1.RxDuplicate > core0.RxDuplicate
+	}); !ok {
+		t.Errorf("replays not counted: rx_replay %d -> %d, rx_duplicate %d -> %d",
+			core0.RxReplay, core1.RxReplay, core0.RxDuplicate, core1.RxDuplicate)
+	}
+	t.Logf("replayed %d packets in %d rounds: rx_replay +%d, rx_duplicate +%d, rx_accepted +%d",
+		len(capture)*(rounds+10), rounds+10, core1.RxReplay-core0.RxReplay,
+		core1.RxDuplicate-core0.RxDuplicate, core1.RxAccepted-core0.RxAccepted)
+	if core1.RxAccepted != core0.RxAccepted {
+		t.Errorf("node1 accepted %d replayed messages", core1.RxAccepted-core0.RxAccepted)
+	}
+	if p := n1.peer("node2"); p.State != "dead" {
+		t.Errorf("node1's view of node2 after the replay: %+v", p)
+	}
+	if l := n1.clStatus("hblinkstatus", "node2", "eth0"); l.stdout != "dead\n" {
+		t.Errorf("replays revived node2's link on node1: %v", l)
+	}
+
+	// (b2) The same replay right after node1 restarts: what it knew of
+	// node2 must survive the restart (Heartbeat 3.0.6 forgets it).
+	n1.kill()
+	n1.start()
+	linkUp := 0
+	notAlive := func(stage string) {
+		t.Helper()
+		st, err := n1.tryStatus()
+		if err != nil {
+			return // between start and the socket
+		}
+		p, _ := findNode(st, "node2")
+		if p.State == "active" || p.State == "up" {
+			t.Fatalf("%s: node1 takes node2 for %s: %+v; log:\n%s", stage, p.State, p, tail(n1.log(), 20))
+		}
+		if l, _ := findLink(p, "eth0"); l.State == "up" {
+			linkUp++
+		}
+	}
+	replayFor(3*time.Second, "replay after node1 restarted", notAlive)
+	if linkUp > 0 {
+		// The node is not revived, but until initdead runs out its link
+		// is shown up (hactl status; the log says "link eth0 to node2 up")
+		// on the strength of replayed packets while node2 is not running.
+		t.Errorf("after node1's restart, replayed duplicates of node2's packets made node1 report node2's link eth0 up "+
+			"(hactl status, %d of the polls during the replay) although node2 is down; view now %+v", linkUp, n1.peer("node2"))
+	}
+	n1.waitNodeStatus("node2", "dead", 10*time.Second)
+
+	// (c) A genuine restart of node2 (new generation) is accepted.
+	n2.start()
+	n1.waitNodeStatus("node2", "active", joinBound)
+	n2.waitNodeStatus("node1", "active", joinBound)
+	if strings.Contains(n1.log(), "returning after partition") {
+		t.Errorf("node1 took a replay for a return after partition:\n%s", tail(n1.log(), 20))
+	}
+	if r := n1.clStatus("hbstatus"); r.code != 0 {
+		t.Errorf("node1 no longer answers: %v", r)
+	}
+	if n1.proc.Exited() {
+		t.Errorf("node1's daemon exited")
+	}
+}

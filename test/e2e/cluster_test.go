@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/internal/testbed"
+)
+
+// TestTwoDaemonsSeeEachOtherAndReportItThroughTheTools runs two of our
+// daemons and checks every status tool on both: cl_status (Heartbeat's
+// words and exit codes), hactl status --json, and heartbeat -s before and
+// after a stop.
+func TestTwoDaemonsSeeEachOtherAndReportItThroughTheTools(t *testing.T) {
+	_, n1, n2 := pair(t, fastHACF)
+
+	for _, c := range []struct {
+		n          *ourNode
+		other, dst string
+	}{{n1, "node2", "198.18.0.2"}, {n2, "node1", "198.18.0.1"}} {
+		n, other := c.n, c.other
+		expect := func(want string, wantCode int, args ...string) {
+			t.Helper()
+			r := n.clStatus(args...)
+			if r.stdout != want || r.code != wantCode {
+				t.Errorf("on %s: cl_status %s = %v; want stdout %q, exit %d", n.name, strings.Join(args, " "), r, want, wantCode)
+			}
+		}
+		expect("active\n", 0, "nodestatus", other)
+		expect("active\n", 0, "nodestatus", n.name)
+		// Heartbeat lists nodes in reverse declaration order.
+		expect("node2\nnode1\n", 0, "listnodes")
+		expect("normal\n", 0, "nodetype", other)
+		expect("\teth0\n", 0, "listhblinks", other)
+		expect("up\n", 0, "hblinkstatus", other, "eth0")
+		expect("Heartbeat is running on this machine.\n", 0, "hbstatus")
+		if r := n.clStatus("nodestatus", "nosuchnode"); r.code != 11 {
+			t.Errorf("on %s: nodestatus of an unknown node = %v, want exit 11", n.name, r)
+		}
+		if r := n.clStatus("hblinkstatus", other, "eth9"); r.code != 13 {
+			t.Errorf("on %s: hblinkstatus of an unknown link = %v, want exit 13", n.name, r)
+		}
+
+		st := n.status()
+		if st.Core.Node != n.name || st.Core.State != "active" || !st.Core.CommUp {
+			t.Errorf("on %s: hactl core = node %q state %q comm_up %v", n.name, st.Core.Node, st.Core.State, st.Core.CommUp)
+		}
+		p, ok := findNode(st, other)
+		if !ok || p.State != "active" || p.Local || p.Generation == 0 {
+			t.Errorf("on %s: hactl view of %s = %+v (found %v)", n.name, other, p, ok)
+		}
+		if l, ok := findLink(p, "eth0"); !ok || l.State != "up" || l.Packets == 0 {
+			t.Errorf("on %s: hactl link eth0 of %s = %+v (found %v)", n.name, other, l, ok)
+		}
+		if len(st.Links) != 1 || st.Links[0].Name != "eth0" || st.Links[0].Kind != "ucast" ||
+			st.Links[0].Target != c.dst || st.Links[0].TxPackets == 0 || st.Links[0].RxPackets == 0 {
+			t.Errorf("on %s: hactl links = %+v", n.name, st.Links)
+		}
+		if st.Dropped != (api.Dropped{}) {
+			t.Errorf("on %s: packets dropped between two healthy daemons: %+v", n.name, st.Dropped)
+		}
+
+		r := n.heartbeat("-s")
+		want := fmt.Sprintf("heartbeat OK [pid %d et al] is running on ", n.proc.Pid())
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "["+n.name+"]") {
+			t.Errorf("on %s: heartbeat -s = %v, want exit 0 and %q...[%s]", n.name, r, want, n.name)
+		}
+	}
+
+	if r := n2.heartbeat("-k"); r.code != 0 {
+		t.Fatalf("heartbeat -k on node2 = %v", r)
+	}
+	if r := n2.heartbeat("-s"); r.code != 3 || r.stdout != "heartbeat is stopped. No process\n" {
+		t.Errorf("heartbeat -s after stop = %v, want exit 3 and %q", r, "heartbeat is stopped. No process\n")
+	}
+	if r := n2.clStatus("hbstatus"); r.code != 1 || r.stdout != "Heartbeat is stopped on this machine.\n" {
+		t.Errorf("cl_status hbstatus after stop = %v", r)
+	}
+	if r := n2.clStatus("nodestatus", "node1"); r.code != 1 {
+		t.Errorf("cl_status nodestatus with the daemon stopped = %v, want exit 1 (cannot signon)", r)
+	}
+}
+
+// TestCrashedPeerIsDeclaredDeadWithinDeadtimePlusKeepalive kills node2
+// (SIGKILL of the daemon, or a power-off: every process killed and the
+// links down) and measures, from the fault, how long node1 takes to report
+// it dead, polling cl_status every few milliseconds.
+func TestCrashedPeerIsDeclaredDeadWithinDeadtimePlusKeepalive(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(n *ourNode)
+	}{
+		{"SIGKILL", func(n *ourNode) { n.kill() }},
+		{"PowerOff", func(n *ourNode) { n.host.PowerOff() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, n1, n2 := pair(t, fastHACF)
+			n1.waitPeerDeadtime("node2", fastDeadtime)
+
+			start := time.Now()
+			tc.fault(n2)
+			took := n1.measureUntil(start, 10*time.Second, "dead", "nodestatus", "node2")
+			t.Logf("%s: node1 reported node2 dead %v after the fault (deadtime %v, keepalive %v)",
+				tc.name, took.Round(time.Millisecond), fastDeadtime, fastKeepalive)
+			if bound := fastDeadtime + fastKeepalive; took > bound {
+				t.Errorf("node2 declared dead after %v, want <= deadtime + keepalive = %v", took, bound)
+			}
+			if took < fastDeadtime/2 {
+				t.Errorf("node2 declared dead after %v, long before deadtime %v: not the timeout", took, fastDeadtime)
+			}
+			if r := n1.clStatus("nodestatus", "node2"); r.code != 1 || r.stdout != "dead\n" {
+				t.Errorf("nodestatus of a dead node = %v, want \"dead\" exit 1", r)
+			}
+			if r := n1.clStatus("hblinkstatus", "node2", "eth0"); r.code != 1 || r.stdout != "dead\n" {
+				t.Errorf("hblinkstatus of a dead node's link = %v, want \"dead\" exit 1", r)
+			}
+			if !strings.Contains(n1.log(), "node node2 is dead") {
+				t.Errorf("node1's log lacks the death of node2:\n%s", tail(n1.log(), 20))
+			}
+			if strings.Contains(n1.log(), "announced a graceful stop") {
+				t.Errorf("a crash was logged as a graceful stop:\n%s", tail(n1.log(), 20))
+			}
+		})
+	}
+}
+
+// TestGracefulStopAnnouncesShutdoneSoPeerSeesDeadBeforeDeadtime stops
+// node2 with heartbeat -k while the deadtime is 5 s: node1 must report it
+// dead well before the deadtime (the shutdone message), and -k must return
+// 0 only once the daemon has exited.
+func TestGracefulStopAnnouncesShutdoneSoPeerSeesDeadBeforeDeadtime(t *testing.T) {
+	const deadtime = 5 * time.Second
+	_, n1, n2 := pair(t, func(peer string) string { return ourHACF("100ms", "5", "10", "ucast eth0 "+peer) })
+	pid := n2.proc.Pid()
+
+	start := time.Now()
+	type stopResult struct {
+		r    result
+		gone bool
+	}
+	stopped := make(chan stopResult, 1)
+	go func() {
+		r := n2.heartbeat("-k")
+		stopped <- stopResult{r, processGone(pid)} // checked the moment -k returns
+	}()
+	took := n1.measureUntil(start, deadtime+5*time.Second, "dead", "nodestatus", "node2")
+	var sr stopResult
+	select {
+	case sr = <-stopped:
+	case <-time.After(2 * cmdTimeout):
+		t.Fatal("heartbeat -k did not return")
+	}
+	t.Logf("node1 reported node2 dead %v after heartbeat -k started (deadtime %v); -k took %v",
+		took.Round(time.Millisecond), deadtime, sr.r.took.Round(time.Millisecond))
+	if took >= time.Second {
+		t.Errorf("graceful stop noticed after %v, want < 1s (deadtime %v): shutdone not honoured", took, deadtime)
+	}
+	if sr.r.code != 0 {
+		t.Errorf("heartbeat -k = %v, want exit 0", sr.r)
+	}
+	if !sr.gone {
+		t.Errorf("heartbeat -k returned while pid %d was still running", pid)
+	}
+	if err := n2.proc.Wait(5 * time.Second); err != nil {
+		t.Errorf("node2's daemon after -k: %v (exit %d), want exit 0", err, n2.proc.ExitCode())
+	}
+	log1 := n1.log()
+	if !strings.Contains(log1, "node node2 announced a graceful stop (shutdone)") {
+		t.Errorf("node1's log lacks the shutdone notice:\n%s", tail(log1, 20))
+	}
+	if !strings.Contains(log1, `"reason": "graceful shutdown"`) {
+		t.Errorf("node1 did not log the death as a graceful shutdown:\n%s", tail(log1, 20))
+	}
+	if !strings.Contains(n2.log(), "heartbeat stopped") {
+		t.Errorf("node2's log lacks its stop:\n%s", tail(n2.log(), 20))
+	}
+}
+
+// TestRestartedPeerIsActiveAgainWithHigherGeneration kills node2 and
+// starts it again with the same state directory: node1 must see it active
+// again, with a higher generation, logged as a restart (not as a return
+// after partition).
+func TestRestartedPeerIsActiveAgainWithHigherGeneration(t *testing.T) {
+	_, n1, n2 := pair(t, fastHACF)
+	before := n1.peer("node2").Generation
+	if own := n2.status().Core.Generation; own != before {
+		t.Fatalf("node1 sees generation %d for node2, node2 says %d", before, own)
+	}
+
+	n2.kill()
+	n1.waitNodeStatus("node2", "dead", 10*time.Second)
+	start := time.Now()
+	n2.start()
+	n1.waitNodeStatus("node2", "active", joinBound)
+	t.Logf("node1 saw the restarted node2 active %v after the restart began", time.Since(start).Round(time.Millisecond))
+	n2.waitNodeStatus("node1", "active", joinBound)
+
+	after := n1.peer("node2").Generation
+	own := n2.status().Core.Generation
+	if after <= before || own != after {
+		t.Errorf("generation of node2: before %d, after restart node1 sees %d, node2 says %d; want a higher one", before, after, own)
+	}
+	if l := n1.peer("node2"); l.State != "active" {
+		t.Errorf("node1's view of node2 = %+v", l)
+	}
+	log1 := n1.log()
+	if !strings.Contains(log1, "heartbeat restart on node node2") {
+		t.Errorf("node1 did not log the restart of node2:\n%s", tail(log1, 20))
+	}
+	if strings.Contains(log1, "returning after partition") {
+		t.Errorf("a restart was taken for a return after partition:\n%s", tail(log1, 20))
+	}
+}
+
+// TestOneLinkDownOfTwoIsALinkFailureNotANodeDeath gives the nodes two
+// links on two switches (eth0 198.18.0.0/24, eth1 198.19.0.0/24), takes
+// eth0 of node1 down and up again: both nodes must see that link die
+// within deadtime + keepalive and come back within about a second, and
+// neither may ever see the other dead.
+func TestOneLinkDownOfTwoIsALinkFailureNotANodeDeath(t *testing.T) {
+	b := testbed.New(t)
+	swA, swB := b.AddSwitch("lan"), b.AddSwitch("hb")
+	h1, h2 := b.AddHost("node1"), b.AddHost("node2")
+	h1.Connect(swA, "eth0", "198.18.0.1/24")
+	h2.Connect(swA, "eth0", "198.18.0.2/24")
+	h1.Connect(swB, "eth1", "198.19.0.1/24")
+	h2.Connect(swB, "eth1", "198.19.0.2/24")
+	cf := func(a, b string) string {
+		return ourHACF("100ms", "500ms", "2s", "ucast eth0 "+a, "ucast eth1 "+b)
+	}
+	n1 := startOurs(t, h1, "node1", cf("198.18.0.2", "198.19.0.2"), sha256Authkeys)
+	n2 := startOurs(t, h2, "node2", cf("198.18.0.1", "198.19.0.1"), sha256Authkeys)
+	views := []struct {
+		n     *ourNode
+		other string
+	}{{n1, "node2"}, {n2, "node1"}}
+	for _, v := range views {
+		v.n.waitNodeStatus(v.other, "active", joinBound)
+		v.n.waitPeerDeadtime(v.other, fastDeadtime)
+		for _, l := range []string{"eth0", "eth1"} {
+			v.n.waitClStatus(joinBound, slowPoll, "up", "hblinkstatus", v.other, l)
+		}
+	}
+
+	// noDeath checks, on both nodes, that the peer is alive and eth1 up.
+	noDeath := func(phase string) {
+		t.Helper()
+		for _, v := range views {
+			if r := v.n.clStatus("nodestatus", v.other); r.stdout != "active\n" {
+				t.Fatalf("%s: on %s, nodestatus %s = %v; a link failure killed the node", phase, v.n.name, v.other, r)
+			}
+			if r := v.n.clStatus("hblinkstatus", v.other, "eth1"); r.stdout != "up\n" {
+				t.Fatalf("%s: on %s, the healthy link eth1 of %s = %v", phase, v.n.name, v.other, r)
+			}
+		}
+	}
+	// measure polls both nodes' view of eth0 until both show want, checking
+	// noDeath on every round, and returns each node's time since start.
+	measure := func(phase, want string, start time.Time, bound time.Duration) [2]time.Duration {
+		t.Helper()
+		var got [2]time.Duration
+		for round := 0; got[0] == 0 || got[1] == 0; round++ {
+			for i, v := range views {
+				if got[i] == 0 && v.n.clStatus("hblinkstatus", v.other, "eth0").stdout == want+"\n" {
+					got[i] = time.Since(start)
+				}
+			}
+			if round%8 == 7 { // sparse, to keep the measurement fine-grained
+				noDeath(phase)
+			}
+			if time.Since(start) > bound {
+				t.Fatalf("%s: eth0 not %s on both nodes within %v (node1 %v, node2 %v); logs:\n%s\n%s",
+					phase, want, bound, got[0], got[1], tail(n1.log(), 15), tail(n2.log(), 15))
+			}
+			time.Sleep(fastPoll)
+		}
+		return got
+	}
+
+	start := time.Now()
+	h1.LinkDown("eth0")
+	down := measure("eth0 down", "dead", start, 10*time.Second)
+	t.Logf("eth0 reported dead after %v on node1, %v on node2 (deadtime %v, keepalive %v)",
+		down[0].Round(time.Millisecond), down[1].Round(time.Millisecond), fastDeadtime, fastKeepalive)
+	for i, d := range down {
+		if bound := fastDeadtime + fastKeepalive; d > bound {
+			t.Errorf("on %s, eth0 reported dead after %v, want <= %v", views[i].n.name, d, bound)
+		}
+	}
+	// Stay degraded for several deadtimes: still no death.
+	if _, ok := waitFor(4*fastDeadtime, slowPoll, func() bool { noDeath("degraded"); return false }); ok {
+		t.Fatal("unreachable")
+	}
+
+	start = time.Now()
+	h1.LinkUp("eth0")
+	up := measure("eth0 up again", "up", start, 10*time.Second)
+	t.Logf("eth0 reported up again after %v on node1, %v on node2", up[0].Round(time.Millisecond), up[1].Round(time.Millisecond))
+	for i, d := range up {
+		if bound := time.Second + fastKeepalive; d > bound {
+			t.Errorf("on %s, eth0 back up after %v, want within about a second (%v)", views[i].n.name, d, bound)
+		}
+	}
+	noDeath("after repair")
+	for _, v := range views {
+		if strings.Contains(v.n.log(), "is dead") {
+			t.Errorf("%s logged a node death during a link failure:\n%s", v.n.name, tail(v.n.log(), 20))
+		}
+	}
+}
+
+// TestIdenticalHACFWithBothAddressesOnOneInterfaceReportsEveryLinkUp gives
+// both nodes the same ha.cf, with a ucast line for each node's address on
+// eth0 (the usual way to share one ha.cf; a node's line to itself only
+// loops back). In a healthy cluster every heartbeat link a node reports for
+// its peer must be up, eth0 included.
+func TestIdenticalHACFWithBothAddressesOnOneInterfaceReportsEveryLinkUp(t *testing.T) {
+	_, n1, n2 := pair(t, func(string) string {
+		return ourHACF("100ms", "500ms", "2s", "ucast eth0 198.18.0.1", "ucast eth0 198.18.0.2")
+	})
+	for _, v := range []struct {
+		n     *ourNode
+		other string
+	}{{n1, "node2"}, {n2, "node1"}} {
+		var links result
+		allUp := func() bool {
+			links = v.n.clStatus("listhblinks", "-v", v.other)
+			return links.code == 0 && strings.Contains(links.stdout, "\teth0\tup\n") && !strings.Contains(links.stdout, "\tdead")
+		}
+		// Every link has had 20 keepalives to be heard.
+		if _, ok := waitFor(20*fastKeepalive, slowPoll, allUp); !ok {
+			t.Errorf("on %s, the healthy peer %s has links that are not up: listhblinks -v = %q; view %+v",
+				v.n.name, v.other, links.stdout, v.n.peer(v.other))
+		}
+		if r := v.n.clStatus("nodestatus", v.other); r.stdout != "active\n" {
+			t.Errorf("on %s, nodestatus %s = %v", v.n.name, v.other, r)
+		}
+	}
+}

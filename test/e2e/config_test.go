@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
+)
+
+// TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary drives
+// "heartbeat -t" and the daemon itself with good and bad configuration
+// directories: a good one prints the effective values and exits 0; a bad
+// directive or value exits 6 naming ha.cf:<line>; group-readable authkeys
+// are refused with a message about the permissions; and the daemon given a
+// bad configuration exits 6 at once instead of starting. Everything runs
+// in a namespace so that a daemon that wrongly starts cannot send anything
+// on the machine's network.
+func TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary(t *testing.T) {
+	b := testbed.New(t)
+	h := b.AddHost("node1")
+	h.Connect(b.AddSwitch("lan"), "eth0", "198.18.0.1/24")
+	good := ourHACF("100ms", "500ms", "2s", "ucast eth0 198.18.0.2")
+
+	type cfgCase struct {
+		name       string
+		hacf       string
+		keyMode    os.FileMode
+		wantCode   int
+		wantOutput []string
+	}
+	cases := []cfgCase{
+		{"good directory prints the effective values", good, 0o600, 0, []string{
+			"node node1\n", "node node2\n", "keepalive 100ms\n", "deadtime 500ms\n", "initdead 2000ms\n",
+			"ucast eth0 198.18.0.2\n", "auto_failback on\n", "configuration OK"}},
+		{"unknown directive", "keepalive 100ms\ndeadtime 500ms\nbogus_directive 1\nucast eth0 198.18.0.2\nnode node1 node2\n",
+			0o600, 6, []string{"ha.cf:3:", "bogus_directive"}},
+		{"bad time value", "keepalive 100ms\ndeadtime soon\nucast eth0 198.18.0.2\nnode node1 node2\n",
+			0o600, 6, []string{"ha.cf:2:", "deadtime", "soon"}},
+		{"deadtime not above keepalive", "keepalive 2\ndeadtime 1\nucast eth0 198.18.0.2\nnode node1 node2\n",
+			0o600, 6, []string{"ha.cf:"}},
+		{"group-readable authkeys", good, 0o644, 6, []string{"authkeys", "permissions", "0644"}},
+	}
+	for i, c := range cases {
+		dir := filepath.Join(b.Dir, "conf", string(rune('a'+i)))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ha.cf"), []byte(c.hacf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		keys := filepath.Join(dir, "authkeys")
+		if err := os.WriteFile(keys, []byte(sha256Authkeys), c.keyMode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(keys, c.keyMode); err != nil {
+			t.Fatal(err)
+		}
+
+		r := runIn(t, h, heartbeatBin, "-t", "-c", dir, "-n", "node1")
+		if r.code != c.wantCode {
+			t.Errorf("%s: heartbeat -t = %v, want exit %d", c.name, r, c.wantCode)
+		}
+		for _, w := range c.wantOutput {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%s: heartbeat -t output lacks %q:\n%s", c.name, w, r.stdout)
+			}
+		}
+		if c.wantCode == 0 {
+			continue
+		}
+
+		// The daemon itself refuses to start, at once, and leaves nothing running.
+		runDir, stateDir := filepath.Join(dir, "run"), filepath.Join(dir, "state")
+		d := runIn(t, h, heartbeatBin, "-c", dir, "-n", "node1", "--run-dir", runDir, "--state-dir", stateDir)
+		if d.code != 6 || !strings.Contains(d.stdout, "Configuration error, heartbeat not started.") {
+			t.Errorf("%s: daemon = %v, want exit 6 and \"Configuration error, heartbeat not started.\"", c.name, d)
+		}
+		if d.took > 3*time.Second {
+			t.Errorf("%s: the daemon took %v to refuse a bad configuration", c.name, d.took)
+		}
+		for _, w := range c.wantOutput {
+			if !strings.Contains(d.stdout, w) {
+				t.Errorf("%s: daemon's error lacks %q:\n%s", c.name, w, d.stdout)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(runDir, "heartbeat.pid")); err == nil {
+			t.Errorf("%s: the refused daemon left a pid file", c.name)
+		}
+	}
+}
