@@ -63,7 +63,8 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 			var err error
 			if r.Kind == haresources.KindIP {
 				var v *ipaddr.VIP
-				v, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx})
+				v, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx, GARPCount: r.Announce.Count,
+					GARPInterval: r.Announce.Interval, Refresh: r.Announce.Refresh})
 				if err == nil {
 					a = v
 				}

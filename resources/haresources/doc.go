@@ -68,6 +68,12 @@
 //	resource = "httpd"         # the token as written, or its index from 0
 //	timeout = "30s"            # each operation's limit (Resource.Timeout)
 //
+//	[[group.resource_options]]
+//	resource = 0               # a virtual IP: how it is announced
+//	garp_count = 5             # gratuitous ARP / NA rounds when taken (1-100)
+//	garp_interval = "200ms"    # between rounds (at least 1ms)
+//	garp_refresh = "10s"       # re-announce while held (at least 100ms; unset = never)
+//
 // Timeouts are Go durations ("30s", "1m30s", "500ms") or numbers of
 // seconds, more than 0 and at most 24h; unset means the manager's default.
 // Per-resource settings added later go into resource_options.

@@ -42,8 +42,11 @@ type tomlGroup struct {
 }
 
 type tomlOption struct {
-	Resource tomlValue `toml:"resource"`
-	Timeout  tomlValue `toml:"timeout"`
+	Resource     tomlValue `toml:"resource"`
+	Timeout      tomlValue `toml:"timeout"`
+	GARPCount    tomlValue `toml:"garp_count"`
+	GARPInterval tomlValue `toml:"garp_interval"`
+	GARPRefresh  tomlValue `toml:"garp_refresh"`
 }
 
 // tomlLineRe matches the position the decoder writes into type errors.
@@ -214,6 +217,9 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 				timeouts[j] = d
 			}
 		}
+		if j >= 0 && idx >= 0 {
+			b.announceOptions(o, op, at, &b.groups[idx].Resources[j])
+		}
 	}
 	if idx >= 0 {
 		for j := range b.groups[idx].Resources {
@@ -254,4 +260,46 @@ func checkTimeout(d time.Duration, s string) (time.Duration, string) {
 		return 0, fmt.Sprintf("timeout %s is out of range (more than 0, at most %s)", s, maxTimeout)
 	}
 	return d, ""
+}
+
+// announceOptions applies garp_count, garp_interval and garp_refresh,
+// which only virtual IPs have.
+func (b *builder) announceOptions(o tomlOption, op string, at func(string) Pos, r *Resource) {
+	if !o.GARPCount.set && !o.GARPInterval.set && !o.GARPRefresh.set {
+		return
+	}
+	if r.Kind != KindIP {
+		b.errorf(at(op), "%s: garp_count, garp_interval and garp_refresh apply to virtual IPs only, not %q", op, r.Raw)
+		return
+	}
+	if o.GARPCount.set {
+		n, ok := o.GARPCount.v.(int64)
+		if !ok || n < 1 || n > 100 {
+			b.errorf(at(op+".garp_count"), "%s.garp_count: want an integer from 1 to 100", op)
+		} else {
+			r.Announce.Count = int(n)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    tomlValue
+		dst  *time.Duration
+		min  time.Duration
+	}{
+		{"garp_interval", o.GARPInterval, &r.Announce.Interval, time.Millisecond},
+		{"garp_refresh", o.GARPRefresh, &r.Announce.Refresh, 100 * time.Millisecond},
+	} {
+		if !d.v.set {
+			continue
+		}
+		v, msg := parseTimeout(d.v.v)
+		switch {
+		case msg != "":
+			b.errorf(at(op+"."+d.name), "%s.%s: %s", op, d.name, strings.Replace(msg, "timeout ", "", 1))
+		case v < d.min:
+			b.errorf(at(op+"."+d.name), "%s.%s: at least %s", op, d.name, d.min)
+		default:
+			*d.dst = v
+		}
+	}
 }

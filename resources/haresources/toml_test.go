@@ -227,3 +227,34 @@ after = 1
 		t.Errorf("linePlain = %d", got)
 	}
 }
+
+func TestTOMLAnnounceOptions(t *testing.T) {
+	base := "[[group]]\nnode = \"node1\"\nresources = [\"198.18.0.100/24/eth0\", \"httpd\"]\n[[group.resource_options]]\n"
+	tests := []struct {
+		name, opts, err string
+		want        Announce
+	}{
+		{"all three", "resource = 0\ngarp_count = 3\ngarp_interval = \"50ms\"\ngarp_refresh = \"10s\"\n", "",
+			Announce{Count: 3, Interval: 50 * time.Millisecond, Refresh: 10 * time.Second}},
+		{"count range", "resource = 0\ngarp_count = 0\n", "garp_count: want an integer from 1 to 100", Announce{}},
+		{"interval too short", "resource = 0\ngarp_interval = \"10us\"\n", "garp_interval: at least 1ms", Announce{}},
+		{"not an ip", "resource = \"httpd\"\ngarp_count = 2\n", "apply to virtual IPs only", Announce{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			groups, err := ParseTOML(strings.NewReader(base+tt.opts), "haresources.toml", []string{"node1", "node2"})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "haresources.toml:") {
+					t.Fatalf("err %v, want %q with file:line", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := groups[0].Resources[0].Announce; got != tt.want {
+				t.Fatalf("announce %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -51,6 +51,9 @@ type Resource struct {
 	OCF *OCFSpec
 	// Timeout bounds each operation; 0 means the manager's default.
 	Timeout time.Duration
+	// Announce tunes a virtual IP's gratuitous ARP / unsolicited NA; zero
+	// fields mean the agent's defaults (5 rounds, 200 ms apart, no refresh).
+	Announce Announce
 	Pos     Pos
 }
 
@@ -61,6 +64,13 @@ type IPSpec struct {
 	Iface     string // "" = find the interface from the subnet
 	Label     string // the full kernel label, e.g. "eth0:0" for iface "eth0:0"; "" = none
 	Broadcast string // "" = derived
+}
+
+// Announce is how a virtual IP is announced when it is taken.
+type Announce struct {
+	Count    int           // rounds in the burst
+	Interval time.Duration // between rounds
+	Refresh  time.Duration // re-announce this often while held; 0 = never
 }
 
 // OCFSpec names an OCF agent and its parameters.
