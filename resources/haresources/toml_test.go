@@ -232,7 +232,7 @@ func TestTOMLAnnounceOptions(t *testing.T) {
 	base := "[[group]]\nnode = \"node1\"\nresources = [\"198.18.0.100/24/eth0\", \"httpd\"]\n[[group.resource_options]]\n"
 	tests := []struct {
 		name, opts, err string
-		want        Announce
+		want            Announce
 	}{
 		{"all three", "resource = 0\ngarp_count = 3\ngarp_interval = \"50ms\"\ngarp_refresh = \"10s\"\n", "",
 			Announce{Count: 3, Interval: 50 * time.Millisecond, Refresh: 10 * time.Second}},

@@ -54,7 +54,7 @@ type Resource struct {
 	// Announce tunes a virtual IP's gratuitous ARP / unsolicited NA; zero
 	// fields mean the agent's defaults (5 rounds, 200 ms apart, no refresh).
 	Announce Announce
-	Pos     Pos
+	Pos      Pos
 }
 
 // IPSpec is a parsed IPaddr/IPaddr2 argument: ip[/bits[/iface[:label]][/broadcast]].
