@@ -248,9 +248,15 @@ func TestBed(t *testing.T) {
 			t.Errorf("process %d still exists after cleanup (%v)", pid, err)
 		}
 	}
+	// Only the exact commands this test started: other tests running at
+	// the same time (Heartbeat's ResourceManager runs "sleep 30") are not ours.
+	ours := map[string]bool{}
+	for n := 300; n <= 305; n++ {
+		ours[fmt.Sprintf("sleep\x00%d\x00", n)] = true
+	}
 	for _, pid := range pids() {
 		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if strings.Contains(string(cmd), "sleep\x0030") {
+		if ours[string(cmd)] {
 			t.Errorf("a test process survived cleanup: pid %d %q", pid, cmd)
 		}
 	}
