@@ -101,7 +101,16 @@ func checkConfig(o daemon.Options) int {
 		fmt.Fprintln(os.Stderr, err)
 		return exitConfig
 	}
+	groups, err := daemon.CheckResources(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitConfig
+	}
 	fmt.Print(cfg.Effective())
+	fmt.Printf("# haresources: %d group(s)\n", len(groups))
+	for _, g := range groups {
+		fmt.Printf("#   %s\n", g)
+	}
 	fmt.Fprintln(os.Stderr, "configuration OK")
 	return exitOK
 }

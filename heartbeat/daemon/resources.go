@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/resources/agent"
 	"github.com/hasuite/hasuite/resources/agent/ipaddr"
@@ -40,8 +41,50 @@ func loadGroups(dir string, nodes []string) ([]haresources.Group, error) {
 	return groups, nil
 }
 
-// newResourceLayer builds an agent for every resource (so a missing script
-// is a start-up error, not a failover surprise) and the manager.
+// CheckResources loads haresources and builds every agent without running
+// anything, as the daemon does at start: for `heartbeat -t`.
+func CheckResources(cfg *config.Config) ([]haresources.Group, error) {
+	groups, err := loadGroups(cfg.Dir, cfg.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := buildAgents(cfg, groups, func(string, string) {}, context.Background()); err != nil {
+		return nil, err
+	}
+	return groups, nil
+}
+
+// buildAgents makes an agent for every resource, so that a missing script is
+// a start-up error, not a failover surprise.
+func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logger, ctx context.Context) (map[string][]agent.Agent, error) {
+	env := script.Env{ResourceDirs: []string{filepath.Join(cfg.Dir, "resource.d")}, Log: logf,
+		ExtraEnv: []string{"HA_DIR=" + cfg.Dir}}
+	agents := map[string][]agent.Agent{}
+	var errs []error
+	for _, g := range groups {
+		for _, r := range g.Resources {
+			var a agent.Agent
+			var err error
+			if r.Kind == haresources.KindIP {
+				a, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx, GARPCount: r.Announce.Count,
+					GARPInterval: r.Announce.Interval, Refresh: r.Announce.Refresh})
+			} else {
+				a, err = script.New(r, env)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.Pos, err))
+				continue
+			}
+			agents[g.Key] = append(agents[g.Key], a)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w:\n%v", ErrConfig, errors.Join(errs...))
+	}
+	return agents, nil
+}
+
+// newResourceLayer builds the agents, the manager and the runner.
 func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, error) {
 	cfg := d.cfg
 	peer := ""
@@ -53,40 +96,19 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 	ctx, cancel := context.WithCancel(context.Background())
 	rl := &resourceLayer{groups: groups, peer: peer, cancel: cancel}
 	logf := func(res, line string) { d.log.Info(line, zap.String("resource", res)) }
-	env := script.Env{ResourceDirs: []string{filepath.Join(cfg.Dir, "resource.d")}, Log: logf,
-		ExtraEnv: []string{"HA_DIR=" + cfg.Dir}}
-	agents := map[string][]agent.Agent{}
-	var errs []error
-	for _, g := range groups {
-		for _, r := range g.Resources {
-			var a agent.Agent
-			var err error
-			if r.Kind == haresources.KindIP {
-				var v *ipaddr.VIP
-				v, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx, GARPCount: r.Announce.Count,
-					GARPInterval: r.Announce.Interval, Refresh: r.Announce.Refresh})
-				if err == nil {
-					a = v
-				}
-			} else {
-				a, err = script.New(r, env)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %s: %w", r.Pos, r.Raw, err))
-				continue
-			}
-			agents[g.Key] = append(agents[g.Key], a)
-		}
-	}
-	if len(errs) > 0 {
+	agents, err := buildAgents(cfg, groups, logf, ctx)
+	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("%w:\n%v", ErrConfig, errors.Join(errs...))
+		return nil, err
 	}
 	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback}, peer)
+	isVIP := func(a agent.Agent) bool { _, ok := a.(*ipaddr.VIP); return ok }
 	// Virtual IPs are cheap to check: one that disappears while its group
 	// runs here (removed by hand, by another tool) is added back at once.
-	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second,
-		Monitor: func(a agent.Agent) bool { _, isVIP := a.(*ipaddr.VIP); return isVIP }})
+	// Scripts are asked their status before a start, as Heartbeat does: a
+	// resource.d script may refuse to start twice.
+	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: isVIP,
+		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }})
 	return rl, nil
 }
 

@@ -21,6 +21,10 @@ type Config struct {
 	// StandbyTimeout: a standby request the peer does not answer is
 	// cancelled after this long (10 s in Heartbeat).
 	StandbyTimeout time.Duration
+	// FailBackoff: a group whose start failed here is not started here
+	// again for this long, unless the peer dies. Without it a group that
+	// cannot start on either node would bounce between them. Default 60 s.
+	FailBackoff time.Duration
 }
 
 // GroupState is where one group is on this node.
@@ -97,7 +101,8 @@ type group struct {
 	haresources.Group
 	local  bool
 	state  GroupState
-	failed bool // its last start failed here
+	failed   bool          // its last start failed here
+	failedAt time.Duration // when
 	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
 	replyIPRequest bool
 }
@@ -139,6 +144,9 @@ func New(cfg Config, peer string) *Manager {
 	}
 	if cfg.StandbyTimeout <= 0 {
 		cfg.StandbyTimeout = 10 * time.Second
+	}
+	if cfg.FailBackoff <= 0 {
+		cfg.FailBackoff = time.Minute
 	}
 	m := &Manager{cfg: cfg, byKey: map[string]*group{}, peer: peer}
 	for _, g := range cfg.Groups {
@@ -249,10 +257,15 @@ func (m *Manager) setState(g *group, s GroupState) {
 	g.state = s
 }
 
-// take starts every group of set h that does not run here.
+// take starts every group of set h that does not run here, except those
+// that failed to start here in the last FailBackoff.
 func (m *Manager) take(h Hold, why string) {
-	var keys []string
+	var keys, skipped []string
 	for _, g := range m.groups {
+		if g.in(h) && g.state == Stopped && g.failed && m.now-g.failedAt < m.cfg.FailBackoff {
+			skipped = append(skipped, g.Key)
+			continue
+		}
 		if g.in(h) && g.state == Stopped {
 			m.setState(g, Starting)
 			m.actions = append(m.actions, Action{Kind: Start, Group: g.Key})
@@ -261,6 +274,11 @@ func (m *Manager) take(h Hold, why string) {
 	}
 	if len(keys) > 0 {
 		m.info("", "taking %s groups (%s): %s", h, why, strings.Join(keys, ", "))
+	}
+	if len(skipped) > 0 {
+		m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+			"not starting %s: it failed to start here less than %s ago; it stays stopped until then (or until the peer dies)",
+			strings.Join(skipped, ", "), m.cfg.FailBackoff)})
 	}
 }
 

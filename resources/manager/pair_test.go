@@ -392,3 +392,21 @@ func TestAloneThenPeerAppearsWhileStarting(t *testing.T) {
 	p.settle()
 	p.expect(home, "peer appeared during the takeover")
 }
+
+// A group that cannot start on either node stops moving: it is left
+// stopped instead of bouncing between the nodes.
+func TestGroupFailingOnBothNodesStopsBouncing(t *testing.T) {
+	forSeeds(t, []string{"on", "off"}, func(p *pair) {
+		p.boot(0)
+		p.boot(1)
+		for _, n := range p.nodes {
+			n.failStart["198.18.0.100"] = true
+		}
+		p.commUp(0)
+		p.commUp(1)
+		p.settle() // settle() fails the test if the nodes never quiesce
+		if got := p.owners(); !strings.Contains(got, "198.18.0.100= ") {
+			t.Fatalf("owners %s", got)
+		}
+	})
+}

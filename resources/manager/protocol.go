@@ -67,6 +67,9 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	if graceful {
 		why = "peer " + m.peer + " stopped gracefully"
 	}
+	for _, g := range m.groups {
+		g.failed = false // nobody else can run them: try again
+	}
 	m.take(All, why)
 	m.stable = true
 	m.reportPending = true
@@ -325,7 +328,7 @@ func (m *Manager) GroupStarted(now time.Duration, key string, err error) {
 	}
 	if err != nil {
 		m.setState(g, Stopped)
-		g.failed = true
+		g.failed, g.failedAt = true, now
 		m.events = append(m.events, Event{Group: key, Level: "error", Detail: "start failed: " + err.Error()})
 		// Hand it to the peer as soon as it can take it (Heartbeat waits 30 s).
 		m.pendingStandby |= setOf(g)

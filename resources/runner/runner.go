@@ -32,6 +32,11 @@ type Options struct {
 	// be cheap: nil monitors nothing. MonitorInterval defaults to 1 s.
 	Monitor         func(agent.Agent) bool
 	MonitorInterval time.Duration
+	// CheckFirst selects the resources whose status is asked before they
+	// are started, and which are not started when already running:
+	// Heartbeat's rule, needed by resource.d scripts that refuse a second
+	// start. Nil starts every resource unconditionally.
+	CheckFirst func(agent.Agent) bool
 }
 
 // Alert reports a monitored resource found not running, and whether
@@ -219,6 +224,10 @@ func (r *Runner) start(key string) error {
 		return fmt.Errorf("unknown group %q", key)
 	}
 	for i, a := range agents {
+		if r.opts.CheckFirst != nil && r.opts.CheckFirst(a) && r.running(a) {
+			r.opts.Log(a.String(), "already running; not started again")
+			continue
+		}
 		if err := r.op(a.Start); err != nil {
 			r.opts.Log(a.String(), "start failed: "+err.Error())
 			var stopErrs []error
@@ -235,6 +244,23 @@ func (r *Runner) start(key string) error {
 		r.opts.Log(a.String(), "started")
 	}
 	return nil
+}
+
+// status asks a resource's status within the operation timeout.
+func (r *Runner) status(a agent.Agent) (running bool, err error) {
+	err = r.op(func(ctx context.Context) error {
+		var e error
+		running, e = a.Status(ctx)
+		return e
+	})
+	return running, err
+}
+
+// running: an error counts as not running, so a start goes ahead (and
+// reports its own error if any).
+func (r *Runner) running(a agent.Agent) bool {
+	running, err := r.status(a)
+	return err == nil && running
 }
 
 // stop stops every resource right to left, going on after a failure so
@@ -273,13 +299,7 @@ func (r *Runner) stopOne(a agent.Agent) error {
 			}
 		}
 	}
-	var running bool
-	serr := r.op(func(ctx context.Context) error {
-		var e error
-		running, e = a.Status(ctx)
-		return e
-	})
-	if serr == nil && !running {
+	if running, serr := r.status(a); serr == nil && !running {
 		r.opts.Log(a.String(), "stop kept failing but the resource is not running")
 		return nil
 	}
@@ -293,16 +313,10 @@ func (r *Runner) check(key string) {
 		if !r.opts.Monitor(a) {
 			continue
 		}
-		var running bool
-		err := r.op(func(ctx context.Context) error {
-			var e error
-			running, e = a.Status(ctx)
-			return e
-		})
-		if err != nil || running {
+		if running, err := r.status(a); err != nil || running {
 			continue
 		}
-		err = r.op(a.Start)
+		err := r.op(a.Start)
 		r.opts.Log(a.String(), "found not running while its group runs here; started again")
 		select {
 		case r.alerts <- Alert{Group: key, Resource: a.String(), Err: err}:

@@ -205,3 +205,18 @@ func TestMonitorRestartsAVanishedResource(t *testing.T) {
 		t.Fatal("an unmonitored resource was restarted")
 	}
 }
+
+func TestCheckFirstSkipsRunningResources(t *testing.T) {
+	j := &journal{}
+	up := &fake{name: "up", j: j, running: true}
+	down := &fake{name: "down", j: j}
+	r := New(map[string][]agent.Agent{"g": {up, down}}, Options{CheckFirst: func(agent.Agent) bool { return true }})
+	defer r.Close()
+	r.Submit(manager.Action{Kind: manager.Start, Group: "g"})
+	if res := <-r.Results(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got := j.String(); got != "start:down" {
+		t.Fatalf("journal %q: a running resource was started again", got)
+	}
+}
