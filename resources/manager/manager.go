@@ -99,8 +99,8 @@ type handshake struct {
 
 type group struct {
 	haresources.Group
-	local  bool
-	state  GroupState
+	local    bool
+	state    GroupState
 	failed   bool          // its last start failed here
 	failedAt time.Duration // when
 	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
