@@ -52,6 +52,7 @@ func newConfig() *Config {
 		GenMethod:      DefaultGenMethod,
 		UUIDFrom:       DefaultUUIDFrom,
 		Realtime:       true,
+		RTSCTS:         true,
 		RTPrio:         DefaultRTPrio,
 		Set:            map[string]Pos{},
 		params:         map[string]string{},

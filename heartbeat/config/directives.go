@@ -46,6 +46,7 @@ var directives = map[string]directive{
 	// Media and their parameters.
 	"udpport":    {apply: intSetter(func(c *Config) *int { return &c.UDPPort }, 1, 65535), record: true},
 	"baud":       {apply: (*builder).setBaud, once: true, record: true},
+	"rtscts":     {apply: (*builder).setRTSCTS, once: true, record: true},
 	"bcast":      {apply: mediumToken("bcast"), repeats: true},
 	"serial":     {apply: mediumToken("serial"), repeats: true},
 	"ucast":      {apply: mediumLine("ucast"), wholeLine: true, repeats: true},

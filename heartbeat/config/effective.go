@@ -45,6 +45,7 @@ func (c *Config) Effective() string {
 	line("deadping", formatMillis(c.Deadping))
 	line("udpport", strconv.Itoa(c.UDPPort))
 	line("baud", strconv.Itoa(c.Baud))
+	line("rtscts", map[bool]string{true: "on", false: "off"}[c.RTSCTS])
 	for _, m := range c.Media {
 		w.WriteString(m.String() + "\n")
 	}

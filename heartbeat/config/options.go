@@ -72,6 +72,15 @@ func checkOnly(check func(string) error) func(*builder, Pos, string, string) {
 	}
 }
 
+func (b *builder) setRTSCTS(pos Pos, name, v string) {
+	on, err := parseBool(v)
+	if err != nil {
+		b.errorf(pos, "%s: %v", name, err)
+		return
+	}
+	b.c.RTSCTS = on
+}
+
 func (b *builder) setRealtime(pos Pos, name, v string) {
 	on, err := parseBool(v)
 	if err != nil {

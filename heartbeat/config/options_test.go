@@ -171,3 +171,19 @@ func TestLoggingDirectives(t *testing.T) {
 		{name: "debug range", in: "debug 300", line: 1, err: "out of range 0-255"},
 	})
 }
+
+func TestRTSCTS(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want bool
+		err  bool
+	}{{"", true, false}, {"rtscts off\n", false, false}, {"rtscts yes\n", true, false}, {"rtscts maybe\n", false, true}} {
+		c, err := ParseHACF(strings.NewReader(base+tt.line), "ha.cf")
+		if (err != nil) != tt.err {
+			t.Fatalf("%q: err %v", tt.line, err)
+		}
+		if err == nil && c.RTSCTS != tt.want {
+			t.Fatalf("%q: RTSCTS %v", tt.line, c.RTSCTS)
+		}
+	}
+}

@@ -46,6 +46,7 @@ type tomlDoc struct {
 	LogFacility    tomlValue     `toml:"logfacility"`
 	Debug          tomlValue     `toml:"debug"`
 	Realtime       tomlValue     `toml:"realtime"`
+	RTSCTS         tomlValue     `toml:"rtscts"`
 	RTPrio         tomlValue     `toml:"rtprio"`
 	Watchdog       tomlValue     `toml:"watchdog"`
 	Media          []tomlMedium  `toml:"media"`

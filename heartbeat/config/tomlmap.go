@@ -156,6 +156,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"logfacility", d.LogFacility, kindString},
 		{"debug", d.Debug, kindInt},
 		{"realtime", d.Realtime, kindOnOff},
+		{"rtscts", d.RTSCTS, kindOnOff},
 		{"rtprio", d.RTPrio, kindInt},
 		{"watchdog", d.Watchdog, kindString},
 	}

@@ -23,9 +23,12 @@ type Config struct {
 	Initdead  time.Duration // deadtime used until communication is first up
 	Deadping  time.Duration // deadtime of ping nodes
 
-	UDPPort int      // port of bcast, ucast and ucast6 media
-	Baud    int      // serial speed
-	Media   []Medium // heartbeat links, in declaration order
+	UDPPort int // port of bcast, ucast and ucast6 media
+	Baud    int // serial speed
+	// RTSCTS is hardware flow control on serial links. Heartbeat always
+	// uses it; "rtscts off" (our directive) suits 3-wire null-modem cables.
+	RTSCTS bool
+	Media  []Medium // heartbeat links, in declaration order
 
 	AutoFailback   string        // "on", "off" or "legacy"
 	Hopfudge       int           // added to the node count for the ttl field

@@ -21,6 +21,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/control"
 	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/heartbeat/link"
+	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/state"
 )
@@ -85,6 +86,7 @@ type linkIO struct {
 	link.Link
 	name      string
 	medium    config.Medium
+	classic   bool // serial: classic frames with the inner auth field
 	txPackets atomic.Uint64
 	txErrors  atomic.Uint64
 	rxPackets atomic.Uint64
@@ -370,10 +372,9 @@ func (d *Daemon) openLinks() error {
 				zap.String("address", m.Peer))
 			continue
 		}
-		lio := &linkIO{medium: m, name: m.Dev}
+		lio := &linkIO{medium: m, name: m.Dev, classic: m.Kind == "serial"}
 		name := lio.name
-		l, err := link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
-			Port: m.Port, TTL: m.TTL, Loop: m.Loop}, func(p link.Packet) {
+		deliver := func(p link.Packet) {
 			p.Link = name
 			lio.rxPackets.Add(1)
 			select {
@@ -381,7 +382,16 @@ func (d *Daemon) openLinks() error {
 			default:
 				d.dropped.queueFull.Add(1)
 			}
-		})
+		}
+		var l link.Link
+		var err error
+		if m.Kind == "serial" {
+			l, err = serial.Open(serial.Config{Path: m.Dev, Baud: m.Baud, FlowControl: d.cfg.RTSCTS,
+				MaxDelay: d.cfg.Deadtime / 2}, deliver)
+		} else {
+			l, err = link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
+				Port: m.Port, TTL: m.TTL, Loop: m.Loop}, deliver)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %s link on %s: %w", m.Pos, m.Kind, m.Dev, err)
 		}
@@ -462,8 +472,16 @@ func (d *Daemon) flush() {
 		out, events := d.core.Ready()
 		for _, m := range out {
 			b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
+			var classic []byte // serial links speak classic text; encoded once, when needed
 			for _, l := range d.links {
-				if err := l.Send(b); err != nil {
+				frame := b
+				if l.classic {
+					if classic == nil {
+						classic = msg.EncodeClassic(m, d.keys)
+					}
+					frame = classic
+				}
+				if err := l.Send(frame); err != nil {
 					l.txErrors.Add(1)
 					l.lastErr.Store(err.Error())
 					if ok, muted := d.limiter.allow("send:"+l.name, time.Now()); ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,6 +32,11 @@ type Config struct {
 	// LockDir is where the UUCP lock file LCK..<basename of Path> is made
 	// (default /var/lock, as Heartbeat).
 	LockDir string
+	// MaxDelay drops a frame that waited longer than this in the send
+	// queue: on a line slower than the traffic, old heartbeats only arrive
+	// as duplicates of what the other links carried, and keep the fresh
+	// ones back. 0 keeps every frame (up to the queue's bounds).
+	MaxDelay time.Duration
 }
 
 // speeds maps the supported line speeds to their termios codes.

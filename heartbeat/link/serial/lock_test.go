@@ -53,10 +53,9 @@ func TestLockFormat(t *testing.T) {
 	}
 }
 
-// TestSecondOpenLocked: a second link on the same tty (here: the same
-// device under another name with the same basename is not detected, as in
-// Heartbeat; the same path is) fails while the first holds it, and works
-// after the first closed.
+// TestSecondOpenLocked: a second Open of the same tty fails while the first
+// holds the lock (both in this process, so the in-process registry decides,
+// the pid in the file being ours), and works after the first closed.
 func TestSecondOpenLocked(t *testing.T) {
 	c := newCable(t)
 	locks := t.TempDir()

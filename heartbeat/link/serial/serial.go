@@ -14,13 +14,13 @@
 //
 // Differences from Heartbeat, all invisible to a Heartbeat peer:
 //   - Input is 8-bit clean (no ISTRIP, no IGNCR) and a BREAK is ignored
-//     (IGNBRK, not BRKINT); see setRaw.
+//     (IGNBRK, not BRKINT); see tty.go.
 //   - No BREAK is sent after open: the receiver resynchronises on ">>>"
 //     anyway, tcsendbreak is a no-op on ptys, and on hardware it first
 //     drains the output, which can block for good on a line stopped by
 //     flow control.
 //   - The framer also recovers a frame glued to the remains of a cut one
-//     (see framer); Heartbeat loses both.
+//     (framer.go); Heartbeat loses both.
 //   - The lock is held while the device is gone (nobody else should take
 //     the port meanwhile) and checked again at every reopen.
 //
@@ -113,7 +113,8 @@ type Port struct {
 	downErr error    // why the link is down
 	closed  bool
 	queue   [][]byte
-	queued  int // bytes in queue
+	queueAt []time.Time // when each queued frame was accepted
+	queued  int         // bytes in queue
 
 	wake      chan struct{} // one token: the queue may be non-empty
 	quit      chan struct{} // closed by Close
@@ -192,6 +193,7 @@ func (p *Port) Send(b []byte) error {
 		return fmt.Errorf("serial %s: %w", p.cfg.Path, ErrQueueFull)
 	}
 	p.queue = append(p.queue, bytes.Clone(b))
+	p.queueAt = append(p.queueAt, time.Now())
 	p.queued += len(b)
 	p.mu.Unlock()
 	select {
@@ -239,7 +241,7 @@ func (p *Port) Close() error {
 		p.closed = true
 		f := p.f
 		p.f = nil
-		p.queue, p.queued = nil, 0
+		p.queue, p.queueAt, p.queued = nil, nil, 0
 		p.mu.Unlock()
 		close(p.quit)
 		var err error
@@ -273,7 +275,7 @@ func (p *Port) down(f *os.File, cause error) {
 	p.f = nil
 	p.downErr = cause
 	n := len(p.queue)
-	p.queue, p.queued = nil, 0
+	p.queue, p.queueAt, p.queued = nil, nil, 0
 	p.mu.Unlock()
 	p.dropped.Add(uint64(n))
 	_ = f.Close()
@@ -381,14 +383,19 @@ func (p *Port) writeLoop() {
 	for {
 		p.mu.Lock()
 		var b []byte
+		var at time.Time
 		f := p.f
 		if len(p.queue) > 0 {
-			b = p.queue[0]
+			b, at = p.queue[0], p.queueAt[0]
 			p.queue[0] = nil
-			p.queue = p.queue[1:]
+			p.queue, p.queueAt = p.queue[1:], p.queueAt[1:]
 			p.queued -= len(b)
 		}
 		p.mu.Unlock()
+		if b != nil && p.cfg.MaxDelay > 0 && time.Since(at) > p.cfg.MaxDelay {
+			p.dropped.Add(1) // stale: newer frames are behind it
+			continue
+		}
 		if b == nil {
 			select {
 			case <-p.quit:
