@@ -25,6 +25,18 @@ type Config struct {
 	// again for this long, unless the peer dies. Without it a group that
 	// cannot start on either node would bounce between them. Default 60 s.
 	FailBackoff time.Duration
+
+	// Fencing: with FenceEnabled a peer declared dead by timeout that may
+	// hold resources is fenced before its groups are taken. The node that
+	// has priority (it holds the first group of haresources, or is
+	// preferred for it when nobody holds it) fences at once; the other
+	// waits FenceDelay first, so two partitioned nodes never shoot each
+	// other. A failed fence is retried (FenceRetry, doubling up to 60 s)
+	// and nothing is taken, unless FenceFallback says to take over anyway.
+	FenceEnabled  bool
+	FenceDelay    time.Duration
+	FenceRetry    time.Duration
+	FenceFallback bool
 }
 
 // GroupState is where one group is on this node.
@@ -52,13 +64,14 @@ type ActionKind int
 const (
 	Start ActionKind = iota + 1
 	Stop
+	// Fence asks the daemon to fence Node (STONITH); it answers FenceDone.
+	Fence
+	// Announce asks the runner to re-announce the group's VIPs at once.
+	Announce
 )
 
 func (k ActionKind) String() string {
-	if k == Start {
-		return "start"
-	}
-	return "stop"
+	return [...]string{"?", "start", "stop", "fence", "announce"}[k]
 }
 
 // Action asks the runner to start or stop a group; the daemon reports the
@@ -66,6 +79,7 @@ func (k ActionKind) String() string {
 type Action struct {
 	Kind  ActionKind
 	Group string
+	Node  string // Fence only
 }
 
 // Event is a decision or state change, for logs and notify hooks.
@@ -128,9 +142,21 @@ type Manager struct {
 	// pendingStandby: groups that failed to start here wait for the peer
 	// to be ready to take them.
 	pendingStandby Hold
-	hs             *handshake
-	stopping       bool
-	now            time.Duration
+
+	// Fencing state: a fence of the peer is due at fenceAt (0 = none);
+	// fenceRunning while the daemon runs it; fenceTries for the backoff.
+	fencePending bool
+	fenceAt      time.Duration
+	fenceRunning bool
+	fenceTries   int
+	fenceWhy     string
+	// peerHeard: the peer was heard from since we started (else it may
+	// hold anything); peerReported: it reported what it holds.
+	peerHeard    bool
+	peerReported bool
+	hs           *handshake
+	stopping     bool
+	now          time.Duration
 
 	out     []*msg.Message
 	actions []Action
@@ -147,6 +173,12 @@ func New(cfg Config, peer string) *Manager {
 	}
 	if cfg.FailBackoff <= 0 {
 		cfg.FailBackoff = time.Minute
+	}
+	if cfg.FenceDelay <= 0 {
+		cfg.FenceDelay = 5 * time.Second
+	}
+	if cfg.FenceRetry <= 0 {
+		cfg.FenceRetry = 5 * time.Second
 	}
 	m := &Manager{cfg: cfg, byKey: map[string]*group{}, peer: peer}
 	for _, g := range cfg.Groups {

@@ -37,6 +37,12 @@ type pair struct {
 	nodes [2]*tnode
 	pool  []item
 	mode  string
+	// cut: the nodes cannot talk; messages are lost and both may hold
+	// the same group (that is what a partition without fencing does).
+	cut bool
+	// dualOK: after a partition without fencing both hold groups until
+	// they have compared notes; the invariant is checked at the end.
+	dualOK bool
 }
 
 var testGroups = []haresources.Group{
@@ -110,7 +116,12 @@ func (p *pair) settle() {
 		}
 		p.now += time.Millisecond
 		if it.msg != nil {
+			if p.cut {
+				continue
+			}
 			n.m.Receive(p.now, it.msg)
+		} else if it.act.Kind == Announce || it.act.Kind == Fence {
+			// nothing to simulate (fences are run by tickFor)
 		} else if it.act.Kind == Start {
 			var err error
 			if n.failStart[it.act.Group] {
@@ -129,6 +140,9 @@ func (p *pair) settle() {
 }
 
 func (p *pair) check() {
+	if p.cut || p.dualOK {
+		return
+	}
 	for _, g := range testGroups {
 		if p.nodes[0].up && p.nodes[1].up && p.nodes[0].running[g.Key] && p.nodes[1].running[g.Key] {
 			p.t.Fatalf("group %s runs on both nodes (mode %s)", g.Key, p.mode)
@@ -409,4 +423,165 @@ func TestGroupFailingOnBothNodesStopsBouncing(t *testing.T) {
 			t.Fatalf("owners %s", got)
 		}
 	})
+}
+
+// partition cuts every link: each side declares the other dead.
+func (p *pair) partition() {
+	p.cut = true
+	p.pool = nil // in-flight messages are lost
+	p.now += time.Second
+	for i := range p.nodes {
+		p.nodes[i].m.PeerDead(p.now, false)
+		p.collect(i)
+	}
+}
+
+// heal restores the links: each side sees the other alive again.
+func (p *pair) heal() {
+	p.cut = false
+	p.now += time.Second
+	for i := range p.nodes {
+		p.nodes[i].m.PeerAlive(p.now)
+		p.collect(i)
+	}
+}
+
+// tickFor advances time in steps, running the timers and executing Fence
+// actions: a successful fence powers the victim off.
+func (p *pair) tickFor(d time.Duration, fenceWorks func(by int) bool, fenced *[]string) {
+	end := p.now + d
+	for p.now < end {
+		p.now += 100 * time.Millisecond
+		for i, n := range p.nodes {
+			if !n.up {
+				continue
+			}
+			n.m.Tick(p.now)
+			out, acts, _ := n.m.Ready()
+			for _, m := range out {
+				p.pool = append(p.pool, item{to: 1 - i, msg: m})
+			}
+			for k := range acts {
+				a := acts[k]
+				if a.Kind != Fence {
+					p.pool = append(p.pool, item{to: i, act: &a})
+					continue
+				}
+				if fenceWorks(i) {
+					*fenced = append(*fenced, n.name+">"+a.Node)
+					p.nodes[1-i].up = false
+					p.nodes[1-i].running = map[string]bool{}
+					n.m.FenceDone(p.now, nil)
+				} else {
+					n.m.FenceDone(p.now, errors.New("device unreachable"))
+				}
+				p.collect(i)
+			}
+		}
+		p.settle()
+	}
+}
+
+func newFencingPair(t *testing.T, seed int64, mode string, fallback bool) *pair {
+	p := newPair(t, seed, mode)
+	for i, name := range []string{"node1", "node2"} {
+		p.nodes[i].name = name
+	}
+	p.boot(0)
+	p.boot(1)
+	for i := range p.nodes {
+		n := p.nodes[i]
+		n.m = New(Config{LocalNode: n.name, Groups: testGroups, AutoFailback: mode, FenceEnabled: true,
+			FenceFallback: fallback}, p.nodes[1-i].name)
+	}
+	p.commUp(0)
+	p.commUp(1)
+	p.settle()
+	return p
+}
+
+func TestPartitionWithFencingLeavesExactlyOneSurvivor(t *testing.T) {
+	for seed := int64(1); seed <= 50; seed++ {
+		p := newFencingPair(t, seed, "on", false)
+		p.expect(home, "before the partition")
+		p.partition()
+		var fenced []string
+		p.tickFor(10*time.Second, func(int) bool { return true }, &fenced)
+		if len(fenced) != 1 || fenced[0] != "node1>node2" {
+			t.Fatalf("fences %v, want exactly node1 fencing node2 (node1 holds the first group)", fenced)
+		}
+		p.expect(allOn1, "after the fence")
+	}
+}
+
+func TestFailedFenceTakesNothingUntilItWorks(t *testing.T) {
+	p := newFencingPair(t, 1, "on", false)
+	p.nodes[1].up = false // node2 really died; node1 must fence it
+	p.nodes[1].running = map[string]bool{}
+	p.now += time.Second
+	p.nodes[0].m.PeerDead(p.now, false)
+	p.collect(0)
+	var fenced []string
+	works := false
+	p.tickFor(20*time.Second, func(int) bool { return works }, &fenced)
+	if got := p.owners(); got != "198.18.0.100=node1 198.18.0.101=node1 198.18.0.200=" {
+		t.Fatalf("took over without a fence: %s", got)
+	}
+	if s := p.nodes[0].m.RscStatus(); s != "transition" {
+		t.Fatalf("rscstatus %s while the fence is failing", s)
+	}
+	works = true
+	p.tickFor(70*time.Second, func(int) bool { return works }, &fenced)
+	p.expect(allOn1, "fence works again")
+}
+
+func TestFenceFallbackTakesOverAnyway(t *testing.T) {
+	p := newFencingPair(t, 1, "on", true)
+	p.nodes[1].up = false
+	p.now += time.Second
+	p.nodes[0].m.PeerDead(p.now, false)
+	p.collect(0)
+	var fenced []string
+	p.tickFor(2*time.Second, func(int) bool { return false }, &fenced)
+	p.expect(allOn1, "fallback takeover")
+}
+
+func TestGracefulStopIsNeverFenced(t *testing.T) {
+	p := newFencingPair(t, 1, "on", false)
+	p.nodes[1].m.Stop(p.now)
+	p.collect(1)
+	p.settle()
+	p.nodes[1].up = false
+	p.nodes[0].m.PeerDead(p.now, true)
+	p.collect(0)
+	var fenced []string
+	p.tickFor(10*time.Second, func(int) bool { return true }, &fenced)
+	if len(fenced) != 0 {
+		t.Fatalf("fenced on a graceful stop: %v", fenced)
+	}
+	p.expect(allOn1, "graceful stop")
+}
+
+func TestSplitBrainWithoutFencingHealsToPreferredNodes(t *testing.T) {
+	for _, mode := range []string{"on", "off"} {
+		for seed := int64(1); seed <= 50; seed++ {
+			p := newPair(t, seed, mode)
+			p.boot(0)
+			p.boot(1)
+			p.commUp(0)
+			p.commUp(1)
+			p.settle()
+			p.partition()
+			p.settle()
+			for _, n := range p.nodes {
+				if len(n.running) != 3 {
+					t.Fatalf("%s runs %v during the partition", n.name, n.running)
+				}
+			}
+			p.dualOK = true
+			p.heal()
+			p.settle()
+			p.expect(home, "healed partition ("+mode+")")
+		}
+	}
 }

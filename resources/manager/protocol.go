@@ -18,6 +18,12 @@ func (m *Manager) CommUp(now time.Duration, peerAlive bool) {
 	m.commUp = true
 	m.peerAlive = peerAlive
 	if !peerAlive {
+		if m.cfg.FenceEnabled {
+			// Never heard from: it may hold anything (a cold start after a
+			// crash of both, a partition at boot).
+			m.scheduleFence(now, "peer "+m.peer+" did not appear within initdead")
+			return
+		}
 		m.take(All, "the peer is not up")
 		m.stable = true // decided: everything is ours
 		m.reportPending = true
@@ -46,16 +52,94 @@ func (m *Manager) PeerAlive(now time.Duration) {
 		return
 	}
 	m.peerAlive = true
+	m.peerHeard = true
 	m.peerStable = false
 	m.peerStarting = false
 	m.peerHold = None
+	if m.fencePending && !m.fenceRunning {
+		m.fencePending = false
+		m.stable = true
+		m.warn("", "fence of %s cancelled: it is alive again", m.peer)
+	}
+	if m.commUp && m.stable && !m.stopping {
+		// Tell it what we hold: after a partition both may hold the same
+		// groups, and this report is how each side finds out.
+		m.report(m.settled() && m.hs == nil, "")
+	}
+}
+
+// peerMayHold: Heartbeat fences unless it heard from the peer and the peer
+// reported holding nothing.
+func (m *Manager) peerMayHold() bool {
+	return !m.peerHeard || !m.peerReported || m.peerHold != None
+}
+
+// fencePriority: the node that holds the first group (or, when nobody
+// holds it, is preferred for it) fences without delay.
+func (m *Manager) fencePriority() bool {
+	if len(m.groups) == 0 {
+		return m.cfg.LocalNode < m.peer
+	}
+	g := m.groups[0]
+	switch {
+	case g.state == Running || g.state == Starting:
+		return true
+	case m.peerHold&setOf(g).mirror() != 0:
+		return false
+	}
+	return g.local
+}
+
+func (m *Manager) scheduleFence(now time.Duration, why string) {
+	delay := time.Duration(0)
+	if !m.fencePriority() {
+		delay = m.cfg.FenceDelay
+	}
+	m.fencePending, m.fenceAt, m.fenceTries, m.fenceWhy = true, now+delay, 0, why
+	m.stable = false
+	m.info("", "%s: fencing it before taking over (in %s)", why, delay)
+}
+
+// FenceDone reports the outcome of a Fence action.
+func (m *Manager) FenceDone(now time.Duration, err error) {
+	m.now = now
+	m.fenceRunning = false
+	if !m.fencePending {
+		return
+	}
+	if err == nil {
+		m.fencePending, m.fenceTries = false, 0
+		m.take(All, "peer "+m.peer+" fenced")
+		m.stable = true
+		m.reportPending = true
+		m.progress()
+		return
+	}
+	m.fenceTries++
+	backoff := m.cfg.FenceRetry << (m.fenceTries - 1)
+	if backoff > time.Minute || backoff <= 0 {
+		backoff = time.Minute
+	}
+	m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+		"fencing %s failed (try %d): %v; its groups are NOT taken over; retrying in %s", m.peer, m.fenceTries, err, backoff)})
+	if m.cfg.FenceFallback {
+		m.fencePending = false
+		m.warn("", "stonith_fallback takeover: taking %s's groups without a successful fence", m.peer)
+		m.take(All, "fencing failed, fallback")
+		m.stable = true
+		m.reportPending = true
+		m.progress()
+		return
+	}
+	m.fenceAt = now + backoff
 }
 
 // PeerDead: the peer was declared dead (graceful: it announced shutdone,
 // so it released everything). We take over every group.
 func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	m.now = now
-	m.peerAlive, m.peerStable, m.peerStarting, m.peerHold = false, false, false, None
+	mayHold := m.peerMayHold()
+	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
 	if m.hs != nil {
 		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
 		m.hs = nil
@@ -70,6 +154,12 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	for _, g := range m.groups {
 		g.failed = false // nobody else can run them: try again
 	}
+	if !graceful && m.cfg.FenceEnabled && mayHold {
+		m.scheduleFence(now, why)
+		m.peerHold = None
+		return
+	}
+	m.peerHold = None
 	m.take(All, why)
 	m.stable = true
 	m.reportPending = true
@@ -131,6 +221,7 @@ func setOf(g *group) Hold {
 }
 
 func (m *Manager) receiveResource(x *msg.Message) {
+	m.peerReported = true
 	h, _ := ParseHold(x.Str("rsc_hold"))
 	switch {
 	case x.Str("rtype") == "full" || h == None:
@@ -144,10 +235,38 @@ func (m *Manager) receiveResource(x *msg.Message) {
 	if x.Str("info") == "shutdown" {
 		m.peerStable = false
 	}
-	if m.commUp && !m.stable && m.peerAlive {
+	if m.commUp && !m.stable && m.peerAlive && !m.fencePending {
 		m.decideStart(false)
 	}
+	m.resolveDualOwnership()
 	m.maybeAutoFailback()
+}
+
+// resolveDualOwnership: after a partition both nodes may hold the same
+// groups. Each group stays with its preferred node, the other stops it, and
+// the keeper re-announces its VIPs at once so no client stays on the loser.
+// Both sides apply the same rule to the same facts, so they agree.
+func (m *Manager) resolveDualOwnership() {
+	if !m.stable || !m.peerStable || m.hs != nil || m.stopping || !m.settled() {
+		return
+	}
+	both := m.Holding() & m.peerHold.mirror()
+	if both == None {
+		return
+	}
+	m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+		"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
+	for _, g := range m.groups {
+		if !g.in(both) || g.state != Running {
+			continue
+		}
+		if g.local {
+			m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
+		} else {
+			m.release(g)
+		}
+	}
+	m.reportPending = true
 }
 
 // decideStart: a starting node takes its own groups unless the peer holds
@@ -377,6 +496,11 @@ func (m *Manager) Tick(now time.Duration) {
 	if m.commUp && !m.stable && m.nice() && m.peerAlive && now-m.startingSince >= m.cfg.RequestDelay {
 		m.decideStart(true)
 	}
+	if m.fencePending && !m.fenceRunning && now >= m.fenceAt {
+		m.fenceRunning = true
+		m.actions = append(m.actions, Action{Kind: Fence, Node: m.peer})
+		m.info("", "fencing %s (%s)", m.peer, m.fenceWhy)
+	}
 	if m.hs != nil && now >= m.hs.deadline {
 		if m.hs.initiator && m.hs.phase == phAskSent {
 			m.warn("", "no reply to standby request from %s", m.peer)
@@ -396,6 +520,9 @@ func (m *Manager) Next() time.Duration {
 	}
 	if m.hs != nil && m.hs.deadline < next {
 		next = m.hs.deadline
+	}
+	if m.fencePending && !m.fenceRunning && m.fenceAt < next {
+		next = m.fenceAt
 	}
 	return next
 }
