@@ -193,6 +193,10 @@ func (r *Runner) work(key string) {
 			continue
 		}
 		a := it.act
+		if a.Kind == manager.Announce {
+			r.announce(key)
+			continue
+		}
 
 		t0 := time.Now()
 		var err error
@@ -321,6 +325,25 @@ func (r *Runner) check(key string) {
 		select {
 		case r.alerts <- Alert{Group: key, Resource: a.String(), Err: err}:
 		default:
+		}
+	}
+}
+
+// announcer is implemented by agents that can re-announce what they hold
+// (virtual IPs: gratuitous ARP / unsolicited NA).
+type announcer interface {
+	Announce(ctx context.Context) error
+}
+
+// announce re-announces every VIP of a group; it produces no Result.
+func (r *Runner) announce(key string) {
+	for _, a := range r.groups[key] {
+		if an, ok := a.(announcer); ok {
+			if err := r.op(an.Announce); err != nil {
+				r.opts.Log(a.String(), "re-announcement failed: "+err.Error())
+			} else {
+				r.opts.Log(a.String(), "re-announced")
+			}
 		}
 	}
 }

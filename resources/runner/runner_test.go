@@ -220,3 +220,27 @@ func TestCheckFirstSkipsRunningResources(t *testing.T) {
 		t.Fatalf("journal %q: a running resource was started again", got)
 	}
 }
+
+type announcing struct {
+	fake
+	announced chan struct{}
+}
+
+func (a *announcing) Announce(context.Context) error { close(a.announced); return nil }
+
+func TestAnnounceReachesVIPsWithoutAResult(t *testing.T) {
+	j := &journal{}
+	vip := &announcing{fake: fake{name: "vip", j: j}, announced: make(chan struct{})}
+	r := New(map[string][]agent.Agent{"g": {vip, &fake{name: "svc", j: j}}}, Options{})
+	defer r.Close()
+	r.Submit(manager.Action{Kind: manager.Announce, Group: "g"})
+	select {
+	case <-vip.announced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not announced")
+	}
+	r.Submit(manager.Action{Kind: manager.Start, Group: "g"})
+	if res := <-r.Results(); res.Action.Kind != manager.Start {
+		t.Fatalf("announce produced a result: %+v", res)
+	}
+}
