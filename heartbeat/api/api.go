@@ -22,6 +22,8 @@ const (
 	CmdDebug     = "debug"     // args: "+1", "-1" or a level -> Debug
 	CmdStandby   = "standby"   // args: all|foreign|local|failback -> Move, once moved
 	CmdTakeover  = "takeover"  // args: all|foreign|local|failback -> Move, once moved
+	// CmdFenceConfirm: args: node. An operator reset node by hand (meatware).
+	CmdFenceConfirm = "fence-confirm"
 )
 
 // Version is the suite's version; HeartbeatVersion is the protocol version

@@ -50,6 +50,8 @@ func hactlCommands() []hactlCommand {
 	return []hactlCommand{
 		{"status", "[--json]", "show the cluster as this node sees it",
 			"  --json  print the daemon's whole status as indented JSON; its field names are stable\n", hactlStatus},
+		{"fence-confirm", "NODE", "confirm that NODE was reset by hand (meatware STONITH)",
+			"  Only after you have really powered NODE off or reset it: its resources are then taken over.\n", hactlFenceConfirm},
 		{"version", "", "print the version", "", hactlVersion},
 		{"help", "[command]", "show this help, or a command's", "", hactlHelp},
 	}
@@ -249,4 +251,39 @@ func hactlHelp(r *hactlRun, args []string) int {
 	}
 	fmt.Fprintln(r.h.Stderr, "hactl help: at most one command")
 	return HactlUsage
+}
+
+// FenceConfirmer is the daemon call behind hactl fence-confirm.
+type FenceConfirmer interface {
+	FenceConfirm(ctx context.Context, runDir, node string) error
+}
+
+// FenceConfirm implements FenceConfirmer.
+func (APIClient) FenceConfirm(ctx context.Context, runDir, node string) error {
+	return api.Call(ctx, runDir, api.CmdFenceConfirm, nil, node)
+}
+
+func hactlFenceConfirm(r *hactlRun, args []string) int {
+	fs := r.flagSet("hactl fence-confirm")
+	if code, ok := r.parse(fs, args, "fence-confirm"); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(r.h.Stderr, "usage: hactl fence-confirm NODE")
+		return HactlUsage
+	}
+	fc, ok := r.h.Daemon.(FenceConfirmer)
+	if !ok {
+		fmt.Fprintln(r.h.Stderr, "hactl: fence-confirm is not available")
+		return HactlFail
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, r.g.timeout)
+	defer cancel()
+	runDir := control.DefaultRunDir(r.g.runDir)
+	node := fs.Arg(0)
+	if _, err := within(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fc.FenceConfirm(ctx, runDir, node) }); err != nil {
+		return r.daemonError("fence-confirm", err)
+	}
+	fmt.Fprintf(r.h.Stdout, "confirmed: %s was reset by hand\n", node)
+	return HactlOK
 }

@@ -72,6 +72,11 @@ var directives = map[string]directive{
 	"watchdog":         {apply: (*builder).setWatchdog, once: true, record: true},
 	"stonith":          {apply: (*builder).addStonithLine, wholeLine: true, repeats: true},
 	"stonith_host":     {apply: (*builder).addStonithHostLine, wholeLine: true, repeats: true},
+	// Fencing settings of this suite (Heartbeat 3.0.6 does not know them).
+	"stonith_fallback":   {apply: (*builder).setStonithFallback, once: true, record: true},
+	"fence_delay":        {apply: timeSetter(func(c *Config) *time.Duration { return &c.FenceDelay }, false), once: true, record: true},
+	"stonith_plugin_dir": {apply: (*builder).setStonithPluginDir, once: true, record: true},
+	"self_fence":         {apply: (*builder).setSelfFence, wholeLine: true, once: true},
 
 	// Logging.
 	"logfile":     {apply: stringSetter(func(c *Config) *string { return &c.LogFile }), record: true},

@@ -65,6 +65,12 @@ func (c *Config) Effective() string {
 	line("realtime", map[bool]string{true: "on", false: "off"}[c.Realtime])
 	line("rtprio", strconv.Itoa(c.RTPrio))
 	optional("watchdog", c.Watchdog)
+	line("stonith_fallback", map[bool]string{true: "takeover", false: "off"}[c.StonithFallback])
+	line("fence_delay", formatMillis(c.FenceDelay))
+	optional("stonith_plugin_dir", c.StonithPluginDir)
+	if len(c.SelfFence) > 0 {
+		w.WriteString("self_fence " + strings.Join(c.SelfFence, " ") + "\n")
+	}
 	for _, s := range c.Stonith {
 		w.WriteString(s.String())
 		if s.Host != "" {

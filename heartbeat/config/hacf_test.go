@@ -145,7 +145,7 @@ func TestDefaults(t *testing.T) {
 		Dir: DefaultDir, Keepalive: time.Second, Deadtime: 30 * time.Second, Warntime: 15 * time.Second,
 		Initdead: 30 * time.Second, Deadping: 30 * time.Second, UDPPort: 694, Baud: 19200,
 		AutoFailback: "legacy", Hopfudge: 1, MsgFmt: "classic", MaxRexmitDelay: 250 * time.Millisecond,
-		GenMethod: "file", UUIDFrom: "file", Realtime: true, RTPrio: DefaultRTPrio, RTSCTS: true,
+		GenMethod: "file", UUIDFrom: "file", Realtime: true, RTPrio: DefaultRTPrio, RTSCTS: true, FenceDelay: 5 * time.Second,
 	}
 	got := *c
 	got.Set, got.params = nil, nil

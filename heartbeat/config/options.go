@@ -238,6 +238,40 @@ func (b *builder) setPacemaker(pos Pos, name, v string) {
 	}
 }
 
+func (b *builder) setStonithFallback(pos Pos, name, v string) {
+	switch strings.ToLower(v) {
+	case "takeover":
+		b.c.StonithFallback = true
+	case "off", "none", "no":
+		b.c.StonithFallback = false
+	default:
+		b.errorf(pos, "%s: invalid value %q (want takeover or off)", name, v)
+	}
+}
+
+func (b *builder) setStonithPluginDir(pos Pos, name, v string) {
+	if err := checkAbsPath("plugin directory", v); err != nil {
+		b.errorf(pos, "%s: %v", name, err)
+		return
+	}
+	b.c.StonithPluginDir = v
+}
+
+// setSelfFence is "self_fence <absolute program> [args...]": what this node
+// runs to fence itself. It is run directly, never through a shell.
+func (b *builder) setSelfFence(pos Pos, name, rest string) {
+	argv := fields(rest)
+	if len(argv) == 0 {
+		b.errorf(pos, "%s: want self_fence <absolute path of a program> [arguments]", name)
+		return
+	}
+	if err := checkAbsPath("self_fence program", argv[0]); err != nil {
+		b.errorf(pos, "%s: %v", name, err)
+		return
+	}
+	b.c.SelfFence = argv
+}
+
 func (b *builder) setWatchdog(pos Pos, name, v string) {
 	if err := checkAbsPath("watchdog device", v); err != nil {
 		b.errorf(pos, "%s: %v", name, err)

@@ -187,3 +187,19 @@ func TestRTSCTS(t *testing.T) {
 		}
 	}
 }
+
+func TestFencingDirectives(t *testing.T) {
+	c, err := ParseHACF(strings.NewReader(base+"stonith_fallback takeover\nfence_delay 2s\nstonith_plugin_dir /opt/plugins\nself_fence /usr/local/sbin/powerdown now\n"), "ha.cf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.StonithFallback || c.FenceDelay != 2*time.Second || c.StonithPluginDir != "/opt/plugins" ||
+		strings.Join(c.SelfFence, " ") != "/usr/local/sbin/powerdown now" {
+		t.Fatalf("got %v %v %q %q", c.StonithFallback, c.FenceDelay, c.StonithPluginDir, c.SelfFence)
+	}
+	for _, bad := range []string{"stonith_fallback maybe\n", "self_fence reboot\n", "self_fence\n", "stonith_plugin_dir rel/dir\n"} {
+		if _, err := ParseHACF(strings.NewReader(base+bad), "ha.cf"); err == nil || !strings.Contains(err.Error(), "ha.cf:") {
+			t.Errorf("%q: err %v", bad, err)
+		}
+	}
+}

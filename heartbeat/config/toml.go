@@ -47,6 +47,9 @@ type tomlDoc struct {
 	Debug          tomlValue     `toml:"debug"`
 	Realtime       tomlValue     `toml:"realtime"`
 	RTSCTS         tomlValue     `toml:"rtscts"`
+	StonithFB      tomlValue     `toml:"stonith_fallback"`
+	FenceDelay     tomlValue     `toml:"fence_delay"`
+	PluginDir      tomlValue     `toml:"stonith_plugin_dir"`
 	RTPrio         tomlValue     `toml:"rtprio"`
 	Watchdog       tomlValue     `toml:"watchdog"`
 	Media          []tomlMedium  `toml:"media"`

@@ -157,6 +157,9 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"debug", d.Debug, kindInt},
 		{"realtime", d.Realtime, kindOnOff},
 		{"rtscts", d.RTSCTS, kindOnOff},
+		{"stonith_fallback", d.StonithFB, kindString},
+		{"fence_delay", d.FenceDelay, kindTime},
+		{"stonith_plugin_dir", d.PluginDir, kindString},
 		{"rtprio", d.RTPrio, kindInt},
 		{"watchdog", d.Watchdog, kindString},
 	}

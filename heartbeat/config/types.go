@@ -45,9 +45,15 @@ type Config struct {
 	Realtime bool // realtime: SCHED_RR scheduling and locked memory
 	RTPrio   int  // rtprio: the SCHED_RR priority (1-99)
 
-	Watchdog string        // watchdog device path, "" when not set
-	Stonith  []StonithSpec // stonith and stonith_host lines, in order
-	Ping     []PingSpec    // ping, ping6 and ping_group pseudo-nodes
+	Watchdog string // watchdog device path, "" when not set
+
+	// Fencing settings of this suite (not Heartbeat directives).
+	StonithFallback  bool          // stonith_fallback takeover: take over even when fencing fails
+	FenceDelay       time.Duration // fence_delay: how long the node without priority waits before fencing
+	StonithPluginDir string        // stonith_plugin_dir: where external/* plugins are
+	SelfFence        []string      // self_fence: argv run to fence this node (suicide, failed stops); empty = none
+	Stonith          []StonithSpec // stonith and stonith_host lines, in order
+	Ping             []PingSpec    // ping, ping6 and ping_group pseudo-nodes
 
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 

@@ -85,6 +85,15 @@ func (d *Daemon) answer(req control.Request) control.Response {
 			return fail("%v", err)
 		}
 		return ok(nil)
+	case api.CmdFenceConfirm:
+		if len(req.Args) != 1 {
+			return fail("fence-confirm needs the node that was reset by hand")
+		}
+		if err := d.confirmFence(req.Args[0]); err != nil {
+			return fail("%v", err)
+		}
+		d.log.Warn("operator confirmed the manual reset of node "+req.Args[0], zap.String("node", req.Args[0]))
+		return ok(nil)
 	case api.CmdDebug:
 		if len(req.Args) != 1 {
 			return fail("debug needs +1, -1 or a level")

@@ -24,6 +24,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/state"
+	"github.com/hasuite/hasuite/stonith"
 )
 
 // Options are the daemon's command-line settings.
@@ -75,6 +76,10 @@ type Daemon struct {
 
 	res     *resourceLayer
 	waiters []*waiter
+
+	fencing    stonith.Chain
+	fenced     chan fenceResult
+	fenceCheck time.Time
 
 	stopping     bool // resources are being released
 	coreStopping bool // shutdone announced
@@ -146,7 +151,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer logs.Close()
 	d := &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
-		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq),
+		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
 		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
 	for _, w := range warns {
 		d.log.Warn(w.Error())
@@ -162,6 +167,9 @@ func (d *Daemon) run(ctx context.Context) error {
 	cfg := d.cfg
 	groups, err := loadGroups(cfg.Dir, cfg.Nodes)
 	if err != nil {
+		return err
+	}
+	if d.fencing, err = d.newFencing(); err != nil {
 		return err
 	}
 	gen, err := state.NextGeneration(d.opts.StateDir, cfg.GenMethod, time.Now().Unix())
@@ -254,6 +262,8 @@ func (d *Daemon) run(ctx context.Context) error {
 			d.groupResult(r)
 		case a := <-d.res.run.Alerts():
 			d.monitorAlert(a)
+		case f := <-d.fenced:
+			d.fenceDone(f)
 		case s := <-sigs:
 			d.signal(s)
 		}
@@ -270,6 +280,9 @@ func (d *Daemon) run(ctx context.Context) error {
 			d.flush()
 		}
 		d.answerWaiters()
+		if time.Now().After(d.fenceCheck) {
+			d.checkFencing()
+		}
 		if time.Now().After(d.marksSave) {
 			d.saveMarks()
 		}
@@ -316,6 +329,9 @@ func (d *Daemon) untilNext() time.Duration {
 	}
 	if m := time.Until(d.marksSave); m < w {
 		w = m
+	}
+	if f := time.Until(d.fenceCheck); f < w {
+		w = f
 	}
 	if w < 0 {
 		w = 0

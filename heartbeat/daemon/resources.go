@@ -101,7 +101,8 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 		cancel()
 		return nil, err
 	}
-	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback}, peer)
+	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback,
+		FenceEnabled: len(d.fencing) > 0, FenceDelay: cfg.FenceDelay, FenceFallback: cfg.StonithFallback}, peer)
 	isVIP := func(a agent.Agent) bool { _, ok := a.(*ipaddr.VIP); return ok }
 	// Virtual IPs are cheap to check: one that disappears while its group
 	// runs here (removed by hand, by another tool) is added back at once.
@@ -178,6 +179,10 @@ func (d *Daemon) flushResources() {
 		d.core.Send(d.now(), m)
 	}
 	for _, a := range actions {
+		if a.Kind == manager.Fence {
+			d.fence(a.Node)
+			continue
+		}
 		d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))
 		if a.Kind == manager.Stop {
 			d.res.run.Unwatch(a.Group)

@@ -35,9 +35,7 @@ func Check(cfg *config.Config) (errs, warns []config.Diag) {
 	if cfg.Watchdog != "" {
 		warns = append(warns, config.Diag{Pos: cfg.Set["watchdog"], Msg: "watchdog is not implemented in this version: no watchdog device is armed"})
 	}
-	for _, s := range cfg.Stonith {
-		warns = append(warns, config.Diag{Pos: s.Pos, Msg: "STONITH is not implemented in this version: device " + s.Type + " is not used"})
-	}
+
 	for _, p := range cfg.Ping {
 		warns = append(warns, config.Diag{Pos: p.Pos, Msg: "ping nodes are not implemented in this version: " + p.Name + " is not monitored"})
 	}

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hasuite/hasuite/stonith"
+)
+
+// fenceTimeout bounds one fencing attempt (a meatware device waits for the
+// operator this long); the manager retries after it.
+const fenceTimeout = 10 * time.Minute
+
+// statusEvery is how often the STONITH devices are checked (Heartbeat
+// checks hourly; a broken device should be found before it is needed).
+const statusEvery = 5 * time.Minute
+
+type fenceResult struct {
+	node string
+	err  error
+	took time.Duration
+}
+
+// newFencing builds the STONITH chain from ha.cf. No device: nil.
+func (d *Daemon) newFencing() (stonith.Chain, error) {
+	if len(d.cfg.Stonith) == 0 {
+		return nil, nil
+	}
+	chain, err := stonith.NewChain(d.cfg.Stonith, d.cfg.LocalNode, stonith.Options{
+		PluginDir: d.cfg.StonithPluginDir,
+		Log:       func(s string) { d.log.Info(s) },
+		SelfFence: d.selfFence,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
+	}
+	return chain, nil
+}
+
+// selfFence runs the configured self_fence program (a reboot in
+// production, a stand-in in tests). Without one there is nothing to run:
+// the caller stays in a clear fatal state instead.
+func (d *Daemon) selfFence(ctx context.Context) error {
+	argv := d.cfg.SelfFence
+	if len(argv) == 0 {
+		return errors.New("no self_fence program configured")
+	}
+	d.log.Error("fencing this node", zap.Strings("self_fence", argv))
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("self_fence %s: %w: %s", argv[0], err, out)
+	}
+	return nil
+}
+
+// fence runs the chain for node in the background; the result comes back to
+// the loop through d.fenced.
+func (d *Daemon) fence(node string) {
+	if len(d.fencing) == 0 {
+		d.fenced <- fenceResult{node: node, err: errors.New("no STONITH device configured")}
+		return
+	}
+	d.log.Warn("fencing node "+node, zap.String("node", node), zap.String("by", d.cfg.LocalNode))
+	go func() {
+		t0 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), fenceTimeout)
+		defer cancel()
+		err := d.fencing.Reset(ctx, node)
+		d.fenced <- fenceResult{node: node, err: err, took: time.Since(t0)}
+	}()
+}
+
+func (d *Daemon) fenceDone(r fenceResult) {
+	f := []zap.Field{zap.String("by", d.cfg.LocalNode), zap.String("node", r.node), zap.Duration("took", r.took)}
+	if r.err != nil {
+		d.log.Error("fencing of node "+r.node+" FAILED", append(f, zap.String("result", stonith.ResultOf(r.err).String()), zap.Error(r.err))...)
+	} else {
+		d.log.Warn("node "+r.node+" fenced", f...)
+	}
+	d.res.mgr.FenceDone(time.Since(d.start), r.err)
+}
+
+// checkFencing asks every device whether it works: at start and then every
+// statusEvery, so a broken device raises an alert before it is needed.
+func (d *Daemon) checkFencing() {
+	d.fenceCheck = time.Now().Add(statusEvery)
+	if len(d.fencing) == 0 {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := d.fencing.Status(ctx); err != nil {
+			d.log.Error("STONITH device not operational: fencing would fail", zap.Error(err))
+		}
+	}()
+}
+
+// confirmFence is hactl fence-confirm NODE: an operator reset NODE by hand
+// for a meatware device.
+func (d *Daemon) confirmFence(node string) error {
+	for _, dev := range d.fencing {
+		if m, ok := dev.(*stonith.Meatware); ok {
+			return m.Confirm(node)
+		}
+	}
+	return errors.New("no meatware STONITH device is configured")
+}
