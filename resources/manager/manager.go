@@ -26,8 +26,8 @@ type Config struct {
 	// cannot start on either node would bounce between them. Default 60 s.
 	FailBackoff time.Duration
 
-	// Fencing: with FenceEnabled a peer declared dead by timeout that may
-	// hold resources is fenced before its groups are taken. The node that
+	// Fencing: with FenceEnabled a peer declared dead by timeout (never one
+	// that announced a graceful stop) is fenced before its groups are taken. The node that
 	// has priority (it holds the first group of haresources, or is
 	// preferred for it when nobody holds it) fences at once; the other
 	// waits FenceDelay first, so two partitioned nodes never shoot each
@@ -150,13 +150,10 @@ type Manager struct {
 	fenceRunning bool
 	fenceTries   int
 	fenceWhy     string
-	// peerHeard: the peer was heard from since we started (else it may
-	// hold anything); peerReported: it reported what it holds.
-	peerHeard    bool
-	peerReported bool
-	hs           *handshake
-	stopping     bool
-	now          time.Duration
+
+	hs       *handshake
+	stopping bool
+	now      time.Duration
 
 	out     []*msg.Message
 	actions []Action

@@ -52,7 +52,6 @@ func (m *Manager) PeerAlive(now time.Duration) {
 		return
 	}
 	m.peerAlive = true
-	m.peerHeard = true
 	m.peerStable = false
 	m.peerStarting = false
 	m.peerHold = None
@@ -66,12 +65,6 @@ func (m *Manager) PeerAlive(now time.Duration) {
 		// groups, and this report is how each side finds out.
 		m.report(m.settled() && m.hs == nil, "")
 	}
-}
-
-// peerMayHold: Heartbeat fences unless it heard from the peer and the peer
-// reported holding nothing.
-func (m *Manager) peerMayHold() bool {
-	return !m.peerHeard || !m.peerReported || m.peerHold != None
 }
 
 // fencePriority: the node that holds the first group (or, when nobody
@@ -138,7 +131,6 @@ func (m *Manager) FenceDone(now time.Duration, err error) {
 // so it released everything). We take over every group.
 func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	m.now = now
-	mayHold := m.peerMayHold()
 	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
 	if m.hs != nil {
 		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
@@ -154,7 +146,11 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	for _, g := range m.groups {
 		g.failed = false // nobody else can run them: try again
 	}
-	if !graceful && m.cfg.FenceEnabled && mayHold {
+	// Unlike Heartbeat, a peer lost by timeout is fenced even if it said it
+	// held nothing: in a partition it is alive and, not knowing what we
+	// hold, fences us unless we fence it first (the delay gives the node
+	// with priority that head start).
+	if !graceful && m.cfg.FenceEnabled {
 		m.scheduleFence(now, why)
 		m.peerHold = None
 		return
@@ -221,7 +217,6 @@ func setOf(g *group) Hold {
 }
 
 func (m *Manager) receiveResource(x *msg.Message) {
-	m.peerReported = true
 	h, _ := ParseHold(x.Str("rsc_hold"))
 	switch {
 	case x.Str("rtype") == "full" || h == None:
