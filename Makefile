@@ -51,6 +51,8 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/heartbeat $(DESTDIR)$(PREFIX)/sbin/heartbeat
 	install -m 0755 bin/cl_status bin/hactl bin/hb_standby bin/hb_takeover $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)/etc/systemd/system
+	install -m 0644 etc/systemd/heartbeat.service $(DESTDIR)/etc/systemd/system/heartbeat.service
 
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \

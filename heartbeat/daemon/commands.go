@@ -16,6 +16,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
+	"github.com/hasuite/hasuite/watchdog/sdnotify"
 )
 
 // handle runs on a control connection's goroutine: it passes the request
@@ -147,6 +148,8 @@ func (d *Daemon) status() api.Status {
 // settings apply at once; changes that reshape the cluster (nodes, media,
 // timings) need a restart, which is said, not silently ignored.
 func (d *Daemon) reload() error {
+	_ = sdnotify.Reloading()
+	defer d.notifyStatus(true)
 	cfg, warns, err := LoadConfig(d.opts)
 	if err != nil {
 		d.log.Error("reload failed; keeping the running configuration", zap.Error(err))

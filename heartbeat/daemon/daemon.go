@@ -25,6 +25,8 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/state"
 	"github.com/hasuite/hasuite/stonith"
+	"github.com/hasuite/hasuite/watchdog"
+	"github.com/hasuite/hasuite/watchdog/sdnotify"
 )
 
 // Options are the daemon's command-line settings.
@@ -76,6 +78,13 @@ type Daemon struct {
 
 	res     *resourceLayer
 	waiters []*waiter
+
+	wd          *watchdog.Device
+	wdNext      time.Time
+	wdAbandoned bool
+	selfFencing bool
+	sdInterval  time.Duration
+	sdNext      time.Time
 
 	fencing    stonith.Chain
 	fenced     chan fenceResult
@@ -210,6 +219,15 @@ func (d *Daemon) run(ctx context.Context) error {
 	}
 	defer d.res.close()
 	d.removeLeftovers()
+	if err := d.openWatchdog(); err != nil {
+		return err
+	}
+	defer d.closeWatchdog()
+	if iv, err := sdnotify.WatchdogInterval(); err != nil {
+		d.log.Warn("systemd watchdog settings unusable", zap.Error(err))
+	} else {
+		d.sdInterval = iv
+	}
 	d.log.Info("heartbeat starting",
 		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
 		zap.Strings("nodes", cfg.Nodes), zap.Duration("keepalive", cfg.Keepalive),
@@ -280,6 +298,7 @@ func (d *Daemon) run(ctx context.Context) error {
 			d.flush()
 		}
 		d.answerWaiters()
+		d.kickWatchdogs()
 		if time.Now().After(d.fenceCheck) {
 			d.checkFencing()
 		}
@@ -332,6 +351,9 @@ func (d *Daemon) untilNext() time.Duration {
 	}
 	if f := time.Until(d.fenceCheck); f < w {
 		w = f
+	}
+	if k := d.nextKick(); k < w {
+		w = k
 	}
 	if w < 0 {
 		w = 0
@@ -537,6 +559,7 @@ func (d *Daemon) beginStop(why string) {
 		return
 	}
 	d.stopping = true
+	_ = sdnotify.Stopping()
 	d.log.Info("graceful stop: releasing resources", zap.String("reason", why))
 	d.res.mgr.Stop(time.Since(d.start))
 }

@@ -24,6 +24,7 @@ func (d *Daemon) event(e core.Event) {
 			return
 		}
 		l.Info("node "+e.Node+" status "+e.To, f...)
+		defer d.notifyStatus(false)
 	case core.EvLinkState:
 		f := []zap.Field{zap.String("node", e.Node), zap.String("link", e.Link), zap.String("paths", e.Detail)}
 		if e.To == core.LinkDead.String() {
@@ -41,6 +42,7 @@ func (d *Daemon) event(e core.Event) {
 		l.Info("node "+e.Node+" announced a graceful stop (shutdone)", zap.String("node", e.Node))
 	case core.EvCommUp:
 		l.Info("cluster communication is up: local node active", zap.String("node", e.Node))
+		defer d.notifyStatus(true)
 	case core.EvDropped:
 		if ok, muted := d.limiter.allow("core:"+e.Detail, time.Now()); ok {
 			l.Debug("dropped message", zap.String("node", e.Node), zap.String("link", e.Link),

@@ -232,8 +232,7 @@ func (d *Daemon) groupResult(r runner.Result) {
 		d.res.mgr.GroupStopped(now, r.Action.Group, r.Err)
 	}
 	if d.res.mgr.StopFailed() {
-		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
-			"and the peer will not take it over; stop it by hand, then run heartbeat -k again")
+		d.stopFailed()
 	}
 }
 
@@ -246,4 +245,30 @@ func (d *Daemon) monitorAlert(a runner.Alert) {
 	}
 	d.log.Error("resource vanished while its group runs here (removed behind our back): started again",
 		zap.String("group", a.Group), zap.String("resource", a.Resource))
+}
+
+// stopFailed: a resource may still run here after its stop failed. The
+// peer must never start a second copy, so this node fences itself: with
+// self_fence, else by letting the watchdog reset it; with neither it stays
+// in a clear fatal state, heartbeating so the peer does not take over.
+func (d *Daemon) stopFailed() {
+	if d.selfFencing {
+		return
+	}
+	switch {
+	case len(d.cfg.SelfFence) > 0:
+		d.selfFencing = true
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := d.selfFence(ctx); err != nil {
+				d.log.Error("self-fencing failed", zap.Error(err))
+			}
+		}()
+	case d.abandonWatchdog():
+		d.selfFencing = true
+	default:
+		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
+			"and the peer will not take it over (no self_fence or watchdog configured); stop it by hand, then run heartbeat -k again")
+	}
 }

@@ -32,9 +32,6 @@ func Check(cfg *config.Config) (errs, warns []config.Diag) {
 				m.Dev, m.Baud, have, cfg.Keepalive, need)})
 		}
 	}
-	if cfg.Watchdog != "" {
-		warns = append(warns, config.Diag{Pos: cfg.Set["watchdog"], Msg: "watchdog is not implemented in this version: no watchdog device is armed"})
-	}
 
 	for _, p := range cfg.Ping {
 		warns = append(warns, config.Diag{Pos: p.Pos, Msg: "ping nodes are not implemented in this version: " + p.Name + " is not monitored"})
