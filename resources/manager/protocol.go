@@ -64,6 +64,15 @@ func (m *Manager) PeerAlive(now time.Duration) {
 		// Tell it what we hold: after a partition both may hold the same
 		// groups, and this report is how each side finds out.
 		m.report(m.settled() && m.hs == nil, "")
+		// And re-announce the groups we are preferred for (the ones we keep
+		// if both hold them): if it held them during a partition, clients
+		// may have followed its announcements. Whichever of the two
+		// notices first, clients end up on the keeper.
+		for _, g := range m.groups {
+			if g.local && g.state == Running {
+				m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
+			}
+		}
 	}
 }
 
