@@ -86,6 +86,8 @@ type Daemon struct {
 	sdInterval  time.Duration
 	sdNext      time.Time
 
+	marksCh chan map[string]state.PeerMark
+
 	fencing    stonith.Chain
 	fenced     chan fenceResult
 	fenceCheck time.Time
@@ -161,6 +163,7 @@ func Run(ctx context.Context, o Options) error {
 	defer logs.Close()
 	d := &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
 		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
+		marksCh: make(chan map[string]state.PeerMark, 1),
 		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
 	for _, w := range warns {
 		d.log.Warn(w.Error())
@@ -249,6 +252,8 @@ func (d *Daemon) run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
+	marksDone := make(chan struct{})
+	go d.writeMarks(marksDone)
 	c.Start(d.now())
 	d.flush()
 	d.marksSave = time.Now().Add(marksEvery)
@@ -310,7 +315,9 @@ func (d *Daemon) run(ctx context.Context) error {
 		}
 		resetTimer(timer, d.untilNext())
 	}
-	d.saveMarks()
+	close(d.marksCh)
+	<-marksDone
+	d.persistMarks(d.markSnapshot()) // the last word, synchronously
 	d.log.Info("heartbeat stopped", zap.String("node", cfg.LocalNode))
 	return nil
 }
@@ -536,19 +543,47 @@ func (d *Daemon) flush() {
 	}
 }
 
+// saveMarks hands the current peer marks to the writer goroutine: two
+// fsyncs on a slow disk must not delay a takeover or a heartbeat. A newer
+// snapshot replaces one still waiting.
 func (d *Daemon) saveMarks() {
 	d.marksSave = time.Now().Add(marksEvery)
 	if d.core == nil {
 		return
 	}
+	snap := d.markSnapshot()
+	for {
+		select {
+		case d.marksCh <- snap:
+			return
+		default:
+		}
+		select {
+		case <-d.marksCh: // drop the stale one
+		default:
+		}
+	}
+}
+
+func (d *Daemon) markSnapshot() map[string]state.PeerMark {
 	out := map[string]state.PeerMark{}
 	for n, m := range d.core.Marks() {
 		out[n] = state.PeerMark{Gen: m.Gen, Seq: m.Seq}
 	}
-	if err := state.SaveMarks(d.opts.StateDir, out); err != nil {
-		if ok, _ := d.limiter.allow("marks", time.Now()); ok {
-			d.log.Warn("cannot save peer marks", zap.Error(err))
-		}
+	return out
+}
+
+// writeMarks persists snapshots until marksCh is closed.
+func (d *Daemon) writeMarks(done chan<- struct{}) {
+	defer close(done)
+	for snap := range d.marksCh {
+		d.persistMarks(snap)
+	}
+}
+
+func (d *Daemon) persistMarks(snap map[string]state.PeerMark) {
+	if err := state.SaveMarks(d.opts.StateDir, snap); err != nil {
+		d.log.Warn("cannot save peer marks", zap.Error(err))
 	}
 }
 

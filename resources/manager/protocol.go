@@ -239,6 +239,14 @@ func (m *Manager) receiveResource(x *msg.Message) {
 	if x.Str("info") == "shutdown" {
 		m.peerStable = false
 	}
+	// We gave groups away and wait for the taker's "done": a full, stable
+	// report from it says the same (its "done" may have been lost to a
+	// false death on its side, which ended its half of the handshake).
+	if m.hs != nil && m.hs.initiator && m.hs.phase == phGiven && m.peerStable && x.Str("rtype") == "full" {
+		m.hs = nil
+		m.report(true, "")
+		m.info("", "standby complete (the peer reported it is stable)")
+	}
 	if m.commUp && !m.stable && m.peerAlive && !m.fencePending {
 		m.decideStart(false)
 	}
@@ -361,7 +369,9 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 			return
 		}
 		m.peerStable = false
-		m.hs = &handshake{set: h, phase: phAccepted, deadline: m.now + time.Hour}
+		// The initiator stops its groups before it answers "done"; stops
+		// may take minutes (retries), so wait long, but not forever.
+		m.hs = &handshake{set: h, phase: phAccepted, deadline: m.now + 10*time.Minute}
 		m.send("ask_resources", "rsc_hold", h.String(), "info", "other")
 	case "other":
 		if m.hs == nil || !m.hs.initiator || m.hs.phase != phAskSent {
@@ -541,6 +551,7 @@ func (m *Manager) progress() {
 		switch m.hs.phase {
 		case phReleasing:
 			m.hs.phase = phGiven
+			m.hs.deadline = m.now + m.cfg.StandbyTimeout
 			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
 		case phTaking:
 			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")

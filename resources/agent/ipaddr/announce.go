@@ -182,7 +182,8 @@ type announcer struct {
 	ifindex  int
 	kick     chan struct{} // a new burst: the caller sent its first round
 	quit     chan struct{}
-	done     chan struct{}
+	quiet    chan struct{} // closed when run sends no more (before cleanup)
+	done     chan struct{} // closed when run has returned (after cleanup)
 	quitOnce sync.Once
 }
 
@@ -190,7 +191,7 @@ func newAnnouncer(s sender, opts Options, held func() bool, onSend func(error), 
 	return &announcer{
 		s: s, count: opts.GARPCount, interval: opts.GARPInterval, refresh: opts.Refresh,
 		held: held, onSend: onSend, life: opts.Context, cleanup: cleanup,
-		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), quiet: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -224,11 +225,14 @@ func (a *announcer) alive() bool {
 	}
 }
 
-// stop ends run and waits for it, bounded by ctx.
+// stop ends run and waits until it sends no more, bounded by ctx. The
+// socket is closed after that in the background: closing a packet socket
+// can take milliseconds, and stopping 100 VIPs one after another must not
+// add them up (the group's other resources, and the peer, wait).
 func (a *announcer) stop(ctx context.Context) error {
 	a.quitOnce.Do(func() { close(a.quit) })
 	select {
-	case <-a.done:
+	case <-a.quiet:
 		return nil
 	case <-ctx.Done():
 		return ctxErr(ctx)
@@ -242,6 +246,7 @@ func (a *announcer) run() {
 	if a.cleanup != nil {
 		defer a.cleanup()
 	}
+	defer close(a.quiet) // first of the defers: no round is in flight now
 	remaining := 0
 	next := time.NewTimer(time.Hour)
 	next.Stop()
