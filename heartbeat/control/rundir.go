@@ -1,11 +1,9 @@
 package control
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/hasuite/hasuite/internal/fsutil"
 	"os"
-	"path/filepath"
 )
 
 // DefaultRunDirPath is where the daemon keeps its socket and pid file when
@@ -33,33 +31,8 @@ func DefaultRunDir(flagValue string) string {
 // socket; the socket's own mode keeps strangers out. Existing directories
 // keep the mode the operator gave them.
 func ensureRunDir(runDir string) error {
-	if err := mkdirAllMode(runDir, 0o755); err != nil {
+	if err := fsutil.MkdirAllMode(runDir, 0o755); err != nil {
 		return fmt.Errorf("create run directory %s: %w", runDir, err)
 	}
 	return nil
-}
-
-// mkdirAllMode is os.MkdirAll with the mode set exactly: MkdirAll filters
-// it through the umask, and a umask that removes owner bits would leave
-// parents we cannot even create the next level in.
-func mkdirAllMode(dir string, mode fs.FileMode) error {
-	st, err := os.Stat(dir)
-	if err == nil {
-		if !st.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
-		return nil
-	}
-	if parent := filepath.Dir(dir); parent != dir {
-		if err := mkdirAllMode(parent, mode); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, mode); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil // created concurrently: not ours to chmod
-		}
-		return err
-	}
-	return os.Chmod(dir, mode)
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"github.com/hasuite/hasuite/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,35 +13,10 @@ import (
 // umask. An existing directory keeps its mode: the operator may have chosen
 // it.
 func ensureDir(dir string) error {
-	if err := mkdirAllMode(dir, 0o700); err != nil {
+	if err := fsutil.MkdirAllMode(dir, 0o700); err != nil {
 		return fmt.Errorf("create state directory %s: %w", dir, err)
 	}
 	return nil
-}
-
-// mkdirAllMode is os.MkdirAll with the mode set exactly: MkdirAll filters
-// it through the umask, and a umask that removes owner bits would leave
-// parents we cannot even create the next level in.
-func mkdirAllMode(dir string, mode fs.FileMode) error {
-	st, err := os.Stat(dir)
-	if err == nil {
-		if !st.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
-		return nil
-	}
-	if parent := filepath.Dir(dir); parent != dir {
-		if err := mkdirAllMode(parent, mode); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, mode); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil // created concurrently: not ours to chmod
-		}
-		return err
-	}
-	return os.Chmod(dir, mode)
 }
 
 // writeTemp writes data to a new temporary file in dir, fsyncs it and
