@@ -2,8 +2,9 @@ package control
 
 import (
 	"fmt"
-	"github.com/hasuite/hasuite/internal/fsutil"
 	"os"
+
+	"github.com/hasuite/hasuite/internal/fsutil"
 )
 
 // DefaultRunDirPath is where the daemon keeps its socket and pid file when

@@ -3,10 +3,11 @@ package state
 import (
 	"errors"
 	"fmt"
-	"github.com/hasuite/hasuite/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/hasuite/hasuite/internal/fsutil"
 )
 
 // ensureDir creates dir (and missing parents) with mode 0700, whatever the
