@@ -535,6 +535,9 @@ func (d *Daemon) flush() {
 					continue
 				}
 				l.txPackets.Add(1)
+				if e, _ := l.lastErr.Load().(string); e != "" {
+					l.lastErr.Store("") // recovered: the last error is history
+				}
 			}
 		}
 		for _, e := range events {
