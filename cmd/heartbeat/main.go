@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -77,6 +78,14 @@ func run(args []string) int {
 		return stop(rd, *stopWait)
 	case *reload:
 		return reloadDaemon(rd)
+	}
+	if path := os.Getenv("HASUITE_CPUPROFILE"); path != "" {
+		// For developers measuring the daemon's own cost (docs/benchmarks.md).
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	err := daemon.Run(context.Background(), opts)
 	switch {
