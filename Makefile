@@ -42,7 +42,7 @@ e2e: deps build
 	$(GO) test -count=1 -timeout 20m -v ./test/e2e/
 
 bench: deps build
-	$(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x -v ./test/bench/
+	$(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x -v ./test/bench/ ./test/benchres/
 
 demo: build
 	@bash scripts/demo.sh
