@@ -42,7 +42,7 @@ e2e: deps build
 	$(GO) test -count=1 -timeout 20m -v ./test/e2e/
 
 bench: deps build
-	$(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x -v ./test/bench/ ./test/benchres/
+	$(GO) test -p 1 -count=1 -timeout 90m -run '^$$' -bench . -benchtime 1x -v ./test/bench/ ./test/benchres/
 
 demo: build
 	@bash scripts/demo.sh
