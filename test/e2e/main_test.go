@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // Paths of the suite's binaries, built once by TestMain.
@@ -19,9 +15,6 @@ var (
 	clStatusBin  string
 	hactlBin     string
 )
-
-// buildTimeout bounds "go build" of the three commands.
-const buildTimeout = 5 * time.Minute
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -70,34 +63,5 @@ func setBinaries(dir string) {
 
 // buildBinaries runs "go build -o dir/ ./cmd/..." in the module root.
 func buildBinaries(dir string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	root, err := moduleRoot(ctx, goTool)
-	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", dir+string(os.PathSeparator),
-		"./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
-	}
-	return nil
-}
-
-// moduleRoot is the directory of the go.mod that holds this package.
-func moduleRoot(ctx context.Context, goTool string) (string, error) {
-	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside a module (GOMOD=%q)", gomod)
-	}
-	return filepath.Dir(gomod), nil
+	return testbed.GoBuild(dir, "./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl")
 }

@@ -1,16 +1,12 @@
 package e2efence
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // Paths of the suite's binaries, built once by TestMain.
@@ -19,8 +15,6 @@ var (
 	clStatusBin  string
 	hactlBin     string
 )
-
-const buildTimeout = 5 * time.Minute
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
@@ -46,25 +40,5 @@ func runMain(m *testing.M) int {
 }
 
 func buildBinaries(dir string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("not inside a module (GOMOD=%q)", gomod)
-	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", dir+string(os.PathSeparator),
-		"./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
-	}
-	return nil
+	return testbed.GoBuild(dir, "./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl")
 }

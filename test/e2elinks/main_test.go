@@ -1,16 +1,12 @@
 package e2elinks
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // Paths of the suite's binaries, built once by TestMain.
@@ -19,9 +15,6 @@ var (
 	clStatusBin  string
 	hactlBin     string
 )
-
-// buildTimeout bounds "go build" of the three commands.
-const buildTimeout = 5 * time.Minute
 
 // binDirEnv names a directory holding already built heartbeat, cl_status
 // and hactl binaries; when it is set TestMain tests those instead of
@@ -71,24 +64,5 @@ func setBinaries(dir string) {
 
 // buildBinaries runs "go build -o dir/ ./cmd/..." in the module root.
 func buildBinaries(dir string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("not inside a module (GOMOD=%q)", gomod)
-	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", dir+string(os.PathSeparator), "./cmd/...")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
-	}
-	return nil
+	return testbed.GoBuild(dir, "./cmd/...")
 }

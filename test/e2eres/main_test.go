@@ -1,16 +1,12 @@
 package e2eres
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // Paths of the binaries, built once by TestMain.
@@ -22,9 +18,6 @@ var (
 	hbTakeoverBin string
 	httpdBin      string
 )
-
-// buildTimeout bounds "go build" of the commands.
-const buildTimeout = 5 * time.Minute
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -63,26 +56,5 @@ func runMain(m *testing.M) int {
 
 // buildBinaries runs "go build -o dir/ ..." in the module root.
 func buildBinaries(dir string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("not inside a module (GOMOD=%q)", gomod)
-	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", dir+string(os.PathSeparator),
-		"./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl", "./cmd/hb_standby", "./cmd/hb_takeover",
-		"./internal/demo/httpd")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
-	}
-	return nil
+	return testbed.GoBuild(dir, "./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl", "./cmd/hb_standby", "./cmd/hb_takeover", "./internal/demo/httpd")
 }
