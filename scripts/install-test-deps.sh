@@ -2,7 +2,7 @@
 # Installs what the end-to-end tests and benchmarks need (Debian/Ubuntu, as
 # root): iproute2 (ip netns, tc), util-linux (unshare, nsenter), nftables
 # (packet loss where the kernel has no sch_netem), a ping, socat, procps and
-# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents.
+# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks).
 #
 # Idempotent and non-interactive. Fast path: when every package is already
 # installed, apt is not touched at all.
@@ -19,7 +19,7 @@
 # present (to test this script).
 set -eu
 
-PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents"
+PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-test-deps: must run as root" >&2
@@ -60,10 +60,13 @@ trap 'exit 130' INT TERM
 after_install() {
 	# Never start at boot either (a CI VM may have systemd as PID 1).
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-		systemctl disable --now heartbeat.service logd.service >/dev/null 2>&1 || true
+		systemctl disable --now heartbeat.service logd.service keepalived.service >/dev/null 2>&1 || true
 	fi
 	if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/heartbeat ]; then
 		update-rc.d heartbeat disable >/dev/null 2>&1 || true
+	fi
+	if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/keepalived ]; then
+		update-rc.d keepalived disable >/dev/null 2>&1 || true
 	fi
 
 	# Stop any heartbeat/ha_logd running in this machine's own namespaces (one
@@ -76,7 +79,7 @@ after_install() {
 			pid=${d#/proc/}
 			comm=$(cat "$d/comm" 2>/dev/null) || continue
 			case "$comm" in
-			heartbeat | ha_logd) ;;
+			heartbeat | ha_logd | keepalived) ;;
 			*) continue ;;
 			esac
 			[ "$(readlink "$d/ns/net" 2>/dev/null)" = "$my_net" ] || continue
@@ -86,7 +89,7 @@ after_install() {
 	}
 	pids=$(system_daemons)
 	if [ -n "$pids" ]; then
-		echo "install-test-deps: stopping system heartbeat/ha_logd: $(echo $pids)"
+		echo "install-test-deps: stopping system heartbeat/ha_logd/keepalived: $(echo $pids)"
 		# shellcheck disable=SC2086
 		kill -TERM $pids 2>/dev/null || true
 		i=0
