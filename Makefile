@@ -1,6 +1,6 @@
 # hasuite: a Heartbeat-compatible two-node HA suite.
 #
-#   make build   every binary into bin/
+#   make build   every binary into bin/ (static: no libc, smaller footprint)
 #   make test    unit, simulator and netns end-to-end tests (root; installs test deps)
 #   make e2e     only the end-to-end tests
 #   make bench   performance figures (netns; takes several minutes)
@@ -21,7 +21,7 @@ all: build
 
 build:
 	@mkdir -p bin
-	$(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(BINARIES))
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(BINARIES))
 
 deps:
 	@sh scripts/install-test-deps.sh
