@@ -36,6 +36,7 @@ func GoBuild(dir string, pkgs ...string) error {
 	args := append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...)
 	cmd := exec.CommandContext(ctx, goTool, args...)
 	cmd.Dir = filepath.Dir(gomod)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build` ships them
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v: %s", strings.Join(pkgs, " "), err, bytes.TrimSpace(out))
 	}
