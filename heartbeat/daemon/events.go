@@ -33,7 +33,10 @@ func (d *Daemon) event(e core.Event) {
 			l.Info("link "+e.Link+" to "+e.Node+" up, "+e.Detail, f...)
 		}
 	case core.EvLateHeartbeat:
-		l.Warn("late heartbeat from "+e.Node, zap.String("node", e.Node), zap.Duration("interval", e.Interval.Round(time.Millisecond)))
+		// Two kinds: the silence passing warntime (still waiting) and the
+		// late packet arriving; the detail says which.
+		l.Warn("late heartbeat from "+e.Node+": "+e.Detail, zap.String("node", e.Node),
+			zap.Duration("interval", e.Interval.Round(time.Millisecond)))
 	case core.EvPeerRestarted:
 		l.Info("heartbeat restart on node "+e.Node, zap.String("node", e.Node), zap.String("detail", e.Detail))
 	case core.EvPartitionReturn:
