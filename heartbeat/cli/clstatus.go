@@ -424,19 +424,29 @@ func (r *clRun) listLinks(n *core.NodeSnapshot, verbose bool) {
 	}
 }
 
-func clNodestatus(r *clRun, args []string) int {
+// nodeOperand parses the options of a sub-command that takes one node
+// name (only -m) and looks the node up. On failure it has complained, with
+// Heartbeat's wording for that sub-command, and n is nil.
+func (r *clRun) nodeOperand(args []string, tooFew, unknown string) (ops []string, n *core.NodeSnapshot, code int) {
 	ops, ok := r.parseOpts(args, "m", noOtherOpts)
 	if !ok {
-		return ClParamError
+		return nil, nil, ClParamError
 	}
 	if len(ops) < 1 {
-		r.complain("Not enough parameters.")
-		return ClParamError
+		r.complain(tooFew)
+		return nil, nil, ClParamError
 	}
-	n := r.node(ops[0])
+	if n = r.node(ops[0]); n == nil {
+		r.complain(unknown)
+		return nil, nil, ClParamError
+	}
+	return ops, n, ClOK
+}
+
+func clNodestatus(r *clRun, args []string) int {
+	ops, n, code := r.nodeOperand(args, "Not enough parameters.", "Error. May be due to incorrect node name")
 	if n == nil {
-		r.complain("Error. May be due to incorrect node name")
-		return ClParamError
+		return code
 	}
 	if r.human {
 		r.printf("The cluster node %s is %s\n", ops[0], n.State)
@@ -451,18 +461,10 @@ func clNodestatus(r *clRun, args []string) int {
 }
 
 func clNodeweight(r *clRun, args []string) int {
-	ops, ok := r.parseOpts(args, "m", noOtherOpts)
-	if !ok {
-		return ClParamError
-	}
-	if len(ops) < 1 {
-		r.complain("Not enough parameters.")
-		return ClParamError
-	}
-	if r.node(ops[0]) == nil {
-		// Heartbeat words this one differently from its siblings.
-		r.complain("Error. Maybe due to incorrect node name.")
-		return ClParamError
+	// Heartbeat words the unknown-node error differently from its siblings.
+	ops, n, code := r.nodeOperand(args, "Not enough parameters.", "Error. Maybe due to incorrect node name.")
+	if n == nil {
+		return code
 	}
 	if r.human {
 		r.printf("The weight of the cluster node %s is %d\n", ops[0], defaultNodeWeight)
@@ -473,17 +475,9 @@ func clNodeweight(r *clRun, args []string) int {
 }
 
 func clNodesite(r *clRun, args []string) int {
-	ops, ok := r.parseOpts(args, "m", noOtherOpts)
-	if !ok {
-		return ClParamError
-	}
-	if len(ops) < 1 {
-		r.complain("Not enough parameters.")
-		return ClParamError
-	}
-	if r.node(ops[0]) == nil {
-		r.complain("Error. May be due to incorrect node name")
-		return ClParamError
+	ops, n, code := r.nodeOperand(args, "Not enough parameters.", "Error. May be due to incorrect node name")
+	if n == nil {
+		return code
 	}
 	if r.human {
 		r.printf("The site of the cluster node %s is %s\n", ops[0], defaultNodeSite)
@@ -494,18 +488,9 @@ func clNodesite(r *clRun, args []string) int {
 }
 
 func clNodetype(r *clRun, args []string) int {
-	ops, ok := r.parseOpts(args, "m", noOtherOpts)
-	if !ok {
-		return ClParamError
-	}
-	if len(ops) < 1 {
-		r.complain("No enough parameter.")
-		return ClParamError
-	}
-	n := r.node(ops[0])
+	ops, n, code := r.nodeOperand(args, "No enough parameter.", "Error. May be due to incorrect node name")
 	if n == nil {
-		r.complain("Error. May be due to incorrect node name")
-		return ClParamError
+		return code
 	}
 	if r.human {
 		r.printf("The node %s's type: %s\n", ops[0], nodeType(n))
