@@ -139,7 +139,7 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	n1.waitNodeStatus("node2", "active", joinBound)
 	n2.waitNodeStatus("node1", "active", joinBound)
 	n1.waitPeerDeadtime("node2", deadtime)
-	if _, ok := waitFor(5*time.Second, slowPoll, func() bool { return len(atk.captured()) >= 5 }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool { return len(atk.captured()) >= 5 }); !ok {
 		t.Fatalf("the attacker captured %d packets of node2", len(atk.captured()))
 	}
 
@@ -195,7 +195,7 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	c0 := counts(before.Dropped)
 	var got map[string]uint64
 	total := uint64(len(kinds) * copies)
-	if _, ok := waitFor(5*time.Second, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool {
 		got = counts(n1.status().Dropped)
 		var sum uint64
 		for k, v := range got {
@@ -225,7 +225,7 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	// (b) Replays. Let node2 send enough that its first packets are far
 	// behind its last (old duplicates count as replays, recent ones as
 	// duplicates), then crash it.
-	if _, ok := waitFor(20*time.Second, slowPoll, func() bool { return n1.peer("node2").LastSeq >= 100 }); !ok {
+	if _, ok := testbed.WaitFor(20*time.Second, slowPoll, func() bool { return n1.peer("node2").LastSeq >= 100 }); !ok {
 		t.Fatalf("node2's sequence did not reach 100: %+v", n1.peer("node2"))
 	}
 	n2.kill()
@@ -262,7 +262,7 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	}
 	rounds := replayFor(3*time.Second, "replay after the crash", stillDead)
 	var core1 = n1.status().Core.Counters
-	if _, ok := waitFor(5*time.Second, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool {
 		core1 = n1.status().Core.Counters
 		return core1.RxReplay > core0.RxReplay && core1.RxDuplicate > core0.RxDuplicate
 	}); !ok {

@@ -291,7 +291,7 @@ func TestOneLinkDownOfTwoIsALinkFailureNotANodeDeath(t *testing.T) {
 		}
 	}
 	// Stay degraded for several deadtimes: still no death.
-	if _, ok := waitFor(4*fastDeadtime, slowPoll, func() bool { noDeath("degraded"); return false }); ok {
+	if _, ok := testbed.WaitFor(4*fastDeadtime, slowPoll, func() bool { noDeath("degraded"); return false }); ok {
 		t.Fatal("unreachable")
 	}
 
@@ -331,7 +331,7 @@ func TestIdenticalHACFWithBothAddressesOnOneInterfaceReportsEveryLinkUp(t *testi
 			return links.code == 0 && strings.Contains(links.stdout, "\teth0\tup\n") && !strings.Contains(links.stdout, "\tdead")
 		}
 		// Every link has had 20 keepalives to be heard.
-		if _, ok := waitFor(20*fastKeepalive, slowPoll, allUp); !ok {
+		if _, ok := testbed.WaitFor(20*fastKeepalive, slowPoll, allUp); !ok {
 			t.Errorf("on %s, the healthy peer %s has links that are not up: listhblinks -v = %q; view %+v",
 				v.n.name, v.other, links.stdout, v.n.peer(v.other))
 		}

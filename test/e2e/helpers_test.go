@@ -105,21 +105,6 @@ func runIn(t *testing.T, h *testbed.Host, name string, args ...string) result {
 	return r
 }
 
-// waitFor polls cond every interval until it holds or timeout passes, and
-// returns how long that took.
-func waitFor(timeout, interval time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > timeout {
-			return time.Since(start), false
-		}
-		time.Sleep(interval)
-	}
-}
-
 // ourNode is one of our heartbeat daemons in a test host, with its own
 // configuration, run and state directories (kept across restarts).
 type ourNode struct {
@@ -177,7 +162,7 @@ func (n *ourNode) start() {
 		"--run-dir", n.runDir, "--state-dir", n.stateDir)
 	n.procs = append(n.procs, n.proc)
 	var last error
-	took, ok := waitFor(startBound, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
 		if n.proc.Exited() {
 			return true
 		}
@@ -271,7 +256,7 @@ func findLink(nd core.NodeSnapshot, name string) (core.LinkSnapshot, bool) {
 func (n *ourNode) waitClStatus(timeout, interval time.Duration, want string, args ...string) time.Duration {
 	n.t.Helper()
 	var last result
-	took, ok := waitFor(timeout, interval, func() bool {
+	took, ok := testbed.WaitFor(timeout, interval, func() bool {
 		last = n.clStatus(args...)
 		return strings.TrimSpace(last.stdout) == want
 	})
@@ -313,7 +298,7 @@ func (n *ourNode) measureUntil(start time.Time, timeout time.Duration, want stri
 func (n *ourNode) waitPeerDeadtime(peer string, want time.Duration) {
 	n.t.Helper()
 	var got time.Duration
-	if _, ok := waitFor(joinBound, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(joinBound, slowPoll, func() bool {
 		st, err := n.tryStatus()
 		if err != nil {
 			return false

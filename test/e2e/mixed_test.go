@@ -101,7 +101,7 @@ func mixedCluster(t *testing.T, authkeys string) {
 	stopped := make(chan result, 1)
 	go func() { stopped <- ours.heartbeat("-k") }()
 	const notice = "Received shutdown notice from 'node1'."
-	noticed, ok := waitFor(realDeadBound, fastPoll, func() bool {
+	noticed, ok := testbed.WaitFor(realDeadBound, fastPoll, func() bool {
 		return strings.Contains(logSince(real.Log(), beforeStop), notice)
 	})
 	if !ok {

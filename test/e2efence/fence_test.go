@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/watchdog/watchdogtest"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // TestHungActiveNodeIsResetByItsWatchdogAndNeverAnswersTheVIPAgain
@@ -42,7 +44,7 @@ func TestHungActiveNodeIsResetByItsWatchdogAndNeverAnswersTheVIPAgain(t *testing
 		t.Fatalf("SIGSTOP node1: %v", err)
 	}
 	var node2At time.Time
-	if _, ok := waitFor(moveBound, fastPoll, func() bool {
+	if _, ok := testbed.WaitFor(moveBound, fastPoll, func() bool {
 		if hasAddr(t, c.h2, vip) {
 			node2At = time.Now()
 			return true
@@ -109,7 +111,7 @@ func TestPartitionWithFencingLeavesExactlyOneSurvivor(t *testing.T) {
 	t.Logf("cut at 0: node1 logged node2 fenced after %v", took.Round(time.Millisecond))
 	fencedAt := time.Now()
 	// Both nodes answering the VIP after the fence is the split brain fencing prevents.
-	waitFor(4*time.Second, slowPoll, func() bool {
+	testbed.WaitFor(4*time.Second, slowPoll, func() bool {
 		if answersVIP(t, c.h2, vip) {
 			t.Errorf("node2 answers %s %v after node1 fenced it", vip, time.Since(fencedAt).Round(time.Millisecond))
 			return true
@@ -156,7 +158,7 @@ func TestFailingFenceDeviceBlocksTakeoverUntilItWorks(t *testing.T) {
 	c.n2.waitLog("fencing of node node1 FAILED", moveBound)
 	// Wait for a second failed attempt (retry after 5 s), the VIP must
 	// stay off node2 all the while.
-	if _, ok := waitFor(20*time.Second, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(20*time.Second, slowPoll, func() bool {
 		if hasAddr(t, c.h2, vip) {
 			t.Fatalf("node2 took %s %v after node1's power-off although fencing failed; log:\n%s",
 				vip, time.Since(at).Round(time.Millisecond), tail(c.n2.log(), 30))
@@ -209,7 +211,7 @@ func TestPartitionWithoutFencingHealsToThePreferredNode(t *testing.T) {
 	c.h2.LinkUp("eth1")
 	var h1, h2 bool
 	var mac string
-	took, ok := waitFor(2*time.Second, fastPoll, func() bool {
+	took, ok := testbed.WaitFor(2*time.Second, fastPoll, func() bool {
 		h1, h2 = hasAddr(t, c.h1, vip), hasAddr(t, c.h2, vip)
 		mac, _ = neigh(c.client, vip)
 		return h1 && !h2 && mac == c.mac1

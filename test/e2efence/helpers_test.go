@@ -91,20 +91,6 @@ func run(timeout time.Duration, env []string, name string, args ...string) resul
 	return r
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(timeout, interval time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > timeout {
-			return time.Since(start), false
-		}
-		time.Sleep(interval)
-	}
-}
-
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
@@ -163,7 +149,7 @@ func (n *ourNode) start() {
 	}
 	n.procs = append(n.procs, n.proc)
 	var last result
-	took, ok := waitFor(startBound, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
 		if n.proc.Exited() {
 			return true
 		}
@@ -205,7 +191,7 @@ func (n *ourNode) rsc() string {
 func (n *ourNode) waitRsc(want string, timeout time.Duration) time.Duration {
 	n.t.Helper()
 	var last string
-	took, ok := waitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
 	if !ok {
 		n.t.Fatalf("%s: cl_status rscstatus: want %q within %v, last %q; log:\n%s", n.name, want, timeout, last, tail(n.log(), 40))
 	}
@@ -215,7 +201,7 @@ func (n *ourNode) waitRsc(want string, timeout time.Duration) time.Duration {
 // waitLog waits until the node's log contains s.
 func (n *ourNode) waitLog(s string, timeout time.Duration) time.Duration {
 	n.t.Helper()
-	took, ok := waitFor(timeout, slowPoll, func() bool { return strings.Contains(n.log(), s) })
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return strings.Contains(n.log(), s) })
 	if !ok {
 		n.t.Fatalf("%s: log has no %q within %v; log:\n%s", n.name, s, timeout, tail(n.log(), 40))
 	}
@@ -341,7 +327,7 @@ func answersVIP(t *testing.T, h *testbed.Host, ip string) bool {
 
 func waitAddr(t *testing.T, h *testbed.Host, ip string, want bool, timeout time.Duration) time.Duration {
 	t.Helper()
-	took, ok := waitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want })
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want })
 	if !ok {
 		t.Fatalf("%s: address %s present=%v, want %v within %v", h.Name, ip, !want, want, timeout)
 	}
@@ -372,7 +358,7 @@ func waitNeigh(t *testing.T, client *testbed.Host, ip, mac string, timeout time.
 	t.Helper()
 	var got string
 	var err error
-	took, ok := waitFor(timeout, fastPoll, func() bool {
+	took, ok := testbed.WaitFor(timeout, fastPoll, func() bool {
 		got, err = neigh(client, ip)
 		return err == nil && got == mac
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/watchdog/watchdogtest"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // TestOrderlyStopDisarmsTheWatchdog: heartbeat -k on a node with
@@ -91,7 +93,7 @@ func TestSystemdNotifyReadyAndStopping(t *testing.T) {
 	c.n1.start()
 	c.n1.waitRsc("local", settleBound) // alone: active after initdead, holds its group
 	var ready string
-	if _, ok := waitFor(5*time.Second, slowPoll, func() (ok bool) { ready, ok = seen("READY=1"); return }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() (ok bool) { ready, ok = seen("READY=1"); return }); !ok {
 		t.Fatalf("no READY=1 once active; got %q", all())
 	}
 	if !strings.Contains(ready, "STATUS=") {
@@ -103,7 +105,7 @@ func TestSystemdNotifyReadyAndStopping(t *testing.T) {
 	if r := c.n1.heartbeat("-k"); r.code != 0 {
 		t.Fatalf("heartbeat -k: %v", r)
 	}
-	if _, ok := waitFor(5*time.Second, slowPoll, func() bool { _, ok := seen("STOPPING=1"); return ok }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool { _, ok := seen("STOPPING=1"); return ok }); !ok {
 		t.Fatalf("no STOPPING=1 on heartbeat -k; got %q", all())
 	}
 	t.Logf("notifications: %q", all())

@@ -108,21 +108,6 @@ func run(name string, args ...string) result {
 	return r
 }
 
-// waitFor polls cond every interval until it holds or timeout passes, and
-// returns how long that took.
-func waitFor(timeout, interval time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > timeout {
-			return time.Since(start), false
-		}
-		time.Sleep(interval)
-	}
-}
-
 // ourNode is one of our heartbeat daemons in a test host.
 type ourNode struct {
 	t        *testing.T
@@ -154,7 +139,7 @@ func startOurs(t *testing.T, h *testbed.Host, name, hacf, authkeys string) *ourN
 	}
 	n.proc = h.Start(t, heartbeatBin, "-c", n.confDir, "-n", n.name, "--run-dir", n.runDir, "--state-dir", n.stateDir)
 	var last error
-	took, ok := waitFor(startBound, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
 		if n.proc.Exited() {
 			return true
 		}
@@ -245,7 +230,7 @@ func (n *ourNode) peerLink(peer, name string) core.LinkSnapshot {
 func (n *ourNode) waitClStatus(timeout time.Duration, want string, args ...string) time.Duration {
 	n.t.Helper()
 	var last result
-	took, ok := waitFor(timeout, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
 		last = n.clStatus(args...)
 		return strings.TrimSpace(last.stdout) == want
 	})
@@ -274,7 +259,7 @@ func (n *ourNode) waitLinks(node string, want map[string]string, timeout time.Du
 	n.t.Helper()
 	var got map[string]string
 	var last result
-	took, ok := waitFor(timeout, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
 		got, last = n.listLinks(node)
 		if len(got) != len(want) {
 			return false
@@ -358,7 +343,7 @@ func hold(t *testing.T, d time.Duration, probes ...probe) {
 // waitLog waits (bounded) until the daemon's log holds s after offset off.
 func (n *ourNode) waitLog(off int, s string, timeout time.Duration) {
 	n.t.Helper()
-	if _, ok := waitFor(timeout, slowPoll, func() bool { return strings.Contains(since(n.log(), off), s) }); !ok {
+	if _, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return strings.Contains(since(n.log(), off), s) }); !ok {
 		n.t.Errorf("%s: log has no %q within %v; log since:\n%s", n.name, s, timeout, tail(since(n.log(), off), 30))
 	}
 }

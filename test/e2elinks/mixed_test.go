@@ -82,7 +82,7 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 
 	// A few more keepalives, then nobody may have rejected anything.
 	rx0 := ours.localLink(ourTTY).RxPackets
-	if _, ok := waitFor(mixedJoinBound, slowPoll, func() bool { return ours.localLink(ourTTY).RxPackets >= rx0+3 }); !ok {
+	if _, ok := testbed.WaitFor(mixedJoinBound, slowPoll, func() bool { return ours.localLink(ourTTY).RxPackets >= rx0+3 }); !ok {
 		t.Errorf("ours received fewer than 3 frames from the real node in %v", mixedJoinBound)
 	}
 	st := ours.status()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // hangTOML is the haresources.toml of the hanging-start test: the group
@@ -38,7 +40,7 @@ func TestHangingStartTimesOutAfterTheTOMLTimeoutAndGroupGoesToPeer(t *testing.T)
 	n2.start()
 	// node1 takes its group at once and hangs in "hang start".
 	hangPid := ""
-	if _, ok := waitFor(settleBound, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(settleBound, slowPoll, func() bool {
 		b, err := os.ReadFile(filepath.Join(n1.srvDir, "hang.hang"))
 		hangPid = strings.TrimSpace(string(b))
 		return err == nil && hangPid != ""
@@ -230,7 +232,7 @@ func TestVIPDeletedBehindTheDaemonsBackIsReportedNotAsserted(t *testing.T) {
 	}
 	const watch = 3 * time.Second
 	readded := time.Duration(0)
-	waitFor(watch, slowPoll, func() bool {
+	testbed.WaitFor(watch, slowPoll, func() bool {
 		if readded == 0 && (hasAddr(t, s.h1, vip1) || hasAddr(t, s.h2, vip1)) {
 			readded = time.Since(at)
 		}

@@ -123,21 +123,6 @@ func run(timeout time.Duration, name string, args ...string) result {
 	return r
 }
 
-// waitFor polls cond every interval until it holds or timeout passes, and
-// returns how long that took.
-func waitFor(timeout, interval time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > timeout {
-			return time.Since(start), false
-		}
-		time.Sleep(interval)
-	}
-}
-
 // holdsFor polls cond for the whole window and reports the first time it
 // did not hold (zero and true if it always held).
 func holdsFor(window, interval time.Duration, cond func() bool) (time.Duration, bool) {
@@ -251,7 +236,7 @@ func (n *ourNode) start() {
 	n.proc = n.host.StartSandboxed(n.t, n.sandbox(), heartbeatBin, n.args()...)
 	n.procs = append(n.procs, n.proc)
 	var last error
-	took, ok := waitFor(startBound, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
 		if n.proc.Exited() {
 			return true
 		}
@@ -316,7 +301,7 @@ func (n *ourNode) rsc() string {
 func (n *ourNode) waitRsc(want string, timeout time.Duration) time.Duration {
 	n.t.Helper()
 	var last string
-	took, ok := waitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
 	if !ok {
 		n.t.Fatalf("%s: cl_status rscstatus: want %q within %v, last %q; log:\n%s", n.name, want, timeout, last, tail(n.log(), 40))
 	}
@@ -403,7 +388,7 @@ func hasAddr(t *testing.T, h *testbed.Host, ip string) bool {
 // waitAddr waits until ip is (or is not) on the host's eth0.
 func waitAddr(t *testing.T, h *testbed.Host, ip string, want bool, timeout time.Duration) {
 	t.Helper()
-	if _, ok := waitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want }); !ok {
+	if _, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want }); !ok {
 		t.Fatalf("%s: address %s present=%v, want %v within %v", h.Name, ip, !want, want, timeout)
 	}
 }
@@ -442,7 +427,7 @@ func waitNeigh(t *testing.T, client *testbed.Host, ip, mac string, timeout time.
 	t.Helper()
 	var got, state string
 	var err error
-	took, ok := waitFor(timeout, 5*time.Millisecond, func() bool {
+	took, ok := testbed.WaitFor(timeout, 5*time.Millisecond, func() bool {
 		got, state, err = neigh(client, ip)
 		return err == nil && got == mac
 	})
@@ -474,7 +459,7 @@ func touch(t *testing.T, client *testbed.Host, ip string) {
 func resolve(t *testing.T, client *testbed.Host, ip string) string {
 	t.Helper()
 	var mac, state string
-	_, ok := waitFor(5*time.Second, 50*time.Millisecond, func() bool {
+	_, ok := testbed.WaitFor(5*time.Second, 50*time.Millisecond, func() bool {
 		touch(t, client, ip)
 		var err error
 		mac, state, err = neigh(client, ip)
@@ -606,7 +591,7 @@ func (p *poller) last() sample {
 func (p *poller) waitAnswer(t *testing.T, want string, since time.Time, timeout time.Duration) (took, outage time.Duration) {
 	t.Helper()
 	var s sample
-	if _, ok := waitFor(timeout, 5*time.Millisecond, func() bool {
+	if _, ok := testbed.WaitFor(timeout, 5*time.Millisecond, func() bool {
 		var ok bool
 		s, ok = p.first(want, since)
 		return ok

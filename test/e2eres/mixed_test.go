@@ -76,7 +76,7 @@ func (m *mixed) realRsc() string {
 func (m *mixed) expect(what, ours, real string, timeout time.Duration) time.Duration {
 	m.t.Helper()
 	var a, b string
-	took, ok := waitFor(timeout, 50*time.Millisecond, func() bool {
+	took, ok := testbed.WaitFor(timeout, 50*time.Millisecond, func() bool {
 		a, b = "", ""
 		if ours != "" {
 			a = m.ours.rsc()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // ocfHaresources uses the Dummy agent of resource-agents in both forms:
@@ -126,7 +128,7 @@ func haresourcesKey(line string) string { return strings.Fields(line)[1] }
 func waitFailed(t *testing.T, n *ourNode, key string, timeout time.Duration) time.Duration {
 	t.Helper()
 	var g any
-	took, ok := waitFor(timeout, slowPoll, func() bool {
+	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
 		st, err := n.tryStatus()
 		if err != nil {
 			return false

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // TestDaemonRestartedAfterSIGKILLRemovesLeftoverVIPAndGetsItsServiceBack:
@@ -65,7 +67,7 @@ exit 0
 	n1.start()
 	n2.start()
 	var r1, r2 string
-	waitFor(settleBound, slowPoll, func() bool {
+	testbed.WaitFor(settleBound, slowPoll, func() bool {
 		r1, r2 = n1.rsc(), n2.rsc()
 		return (r1 == "local" && r2 == "none") || (r1 == "none" && r2 == "foreign")
 	})
