@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -87,6 +89,7 @@ func run(args []string) int {
 			}
 		}
 	}
+	tuneRuntime()
 	err := daemon.Run(context.Background(), opts)
 	switch {
 	case err == nil:
@@ -177,4 +180,22 @@ func reloadDaemon(runDir string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// tuneRuntime sets the Go runtime up for a small daemon that must stay
+// cheap while idle; explicit GOMAXPROCS or GOGC settings in the
+// environment still win.
+func tuneRuntime() {
+	// One processor: the daemon is one event loop plus goroutines that
+	// mostly wait, and with a second P the runtime wakes another thread
+	// to look for work every time the loop wakes (see heartbeat/evloop).
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	// The live heap is about 1 MiB; the default GOGC lets it grow to the
+	// 4 MiB minimum between collections. Half that keeps the resident set
+	// small, for a collection every second or so (docs/benchmarks.md).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
 	"github.com/hasuite/hasuite/heartbeat/core"
+	"github.com/hasuite/hasuite/heartbeat/evloop"
 	"github.com/hasuite/hasuite/heartbeat/link"
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
@@ -50,8 +52,8 @@ const (
 var ErrConfig = errors.New("configuration error")
 
 const (
-	// packetQueue bounds packets waiting for the loop; beyond it they are
-	// dropped and counted rather than blocking the link readers.
+	// packetQueue bounds serial frames waiting for the loop; beyond it
+	// they are dropped and counted rather than blocking the serial reader.
 	packetQueue = 4096
 	// stopGrace bounds a graceful stop after shutdone was first sent.
 	stopGrace = 3 * time.Second
@@ -71,7 +73,9 @@ type Daemon struct {
 	debug int
 
 	links   []*linkIO
-	packets chan link.Packet
+	loop    *evloop.Loop
+	rxBuf   []byte           // the loop's receive buffer for UDP links
+	packets chan link.Packet // from serial links' reader goroutines
 	ctrl    chan ctrlReq
 	dropped dropCounters
 	limiter *rateLimiter
@@ -82,6 +86,7 @@ type Daemon struct {
 	wd          *watchdog.Device
 	wdNext      time.Time
 	wdAbandoned bool
+	statusOut   bool // a heartbeat went out since the last kick
 	selfFencing bool
 	sdInterval  time.Duration
 	sdNext      time.Time
@@ -96,10 +101,12 @@ type Daemon struct {
 	coreStopping bool // shutdone announced
 	stopBy       time.Time
 	marksSave    time.Time
+	maintainNext time.Time // next UDP link maintenance
 }
 
 type linkIO struct {
 	link.Link
+	udp       *link.UDP // UDP links are read by the loop itself; nil for serial
 	name      string
 	medium    config.Medium
 	classic   bool // serial: classic frames with the inner auth field
@@ -237,13 +244,6 @@ func (d *Daemon) run(ctx context.Context) error {
 		zap.Duration("deadtime", cfg.Deadtime), zap.Duration("initdead", cfg.Initdead),
 		zap.String("auth", d.keys.Signer().Method.String()), zap.Int("links", len(d.links)),
 		zap.Int("groups", len(groups)), zap.String("auto_failback", cfg.AutoFailback))
-	if cfg.Realtime {
-		if err := enableRealtime(cfg.RTPrio); err != nil {
-			d.log.Warn("realtime scheduling not fully enabled; heartbeats may be late on a busy machine", zap.Error(err))
-		} else {
-			d.log.Debug("realtime scheduling enabled", zap.Int("rtprio", cfg.RTPrio))
-		}
-	}
 	if d.keys.Weak() {
 		d.log.Warn("authkeys uses crc: packets are NOT authenticated, anybody on the network can forge them; use sha256")
 	}
@@ -252,43 +252,53 @@ func (d *Daemon) run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
+	if d.loop, err = evloop.New(); err != nil {
+		return err
+	}
+	defer d.loop.Close()
+	for i, l := range d.links {
+		if l.udp != nil {
+			if err := d.loop.Add(l.udp.Fd(), i); err != nil {
+				return fmt.Errorf("link %s: %w", l.name, err)
+			}
+		}
+	}
+	d.rxBuf = make([]byte, link.MaxMessage)
+	if err := releaseStartupMemory(); err != nil {
+		d.log.Debug("could not release start-up memory", zap.Error(err))
+	}
+	if cfg.Realtime {
+		// After the release: memory is locked as pages are touched, so
+		// only what the running daemon uses gets locked.
+		if err := enableRealtime(cfg.RTPrio); err != nil {
+			d.log.Warn("realtime scheduling not fully enabled; heartbeats may be late on a busy machine", zap.Error(err))
+		} else {
+			d.log.Debug("realtime scheduling enabled", zap.Int("rtprio", cfg.RTPrio))
+		}
+	}
+	stopPump := make(chan struct{})
+	pumpDone := make(chan struct{})
+	go d.pump(ctx.Done(), sigs, stopPump, pumpDone)
+	defer func() { close(stopPump); <-pumpDone }()
+
 	marksDone := make(chan struct{})
 	go d.writeMarks(marksDone)
 	c.Start(d.now())
 	d.flush()
 	d.marksSave = time.Now().Add(marksEvery)
-	timer := time.NewTimer(d.untilNext())
-	defer timer.Stop()
-	done := ctx.Done()
+	d.maintainNext = time.Now().Add(link.MaintainEvery)
 	for {
-		select {
-		case <-done:
-			done = nil
-			d.beginStop("context cancelled")
-		case p := <-d.packets:
-			d.receive(p)
-			// Drain what is already queued before ticking: cheaper, and
-			// packets are never starved by timers.
-		drain:
-			for n := 0; n < 64; n++ {
-				select {
-				case p := <-d.packets:
-					d.receive(p)
-				default:
-					break drain
-				}
+		ready, err := d.loop.Wait(d.nextDeadline())
+		if err != nil {
+			// Cannot happen with a valid epoll set; never spin on it.
+			if ok, muted := d.limiter.allow("epoll", time.Now()); ok {
+				d.log.Error("waiting for events failed", zap.Error(err), zap.Int("suppressed", muted))
 			}
-		case <-timer.C:
-		case r := <-d.ctrl:
-			d.command(r)
-		case r := <-d.res.run.Results():
-			d.groupResult(r)
-		case a := <-d.res.run.Alerts():
-			d.monitorAlert(a)
-		case f := <-d.fenced:
-			d.fenceDone(f)
-		case s := <-sigs:
-			d.signal(s)
+			time.Sleep(10 * time.Millisecond)
+		}
+		d.loop.RunPosted()
+		for _, i := range ready {
+			d.readLink(d.links[i])
 		}
 		now := d.now()
 		if c.Next() <= now.Mono {
@@ -310,10 +320,12 @@ func (d *Daemon) run(ctx context.Context) error {
 		if time.Now().After(d.marksSave) {
 			d.saveMarks()
 		}
+		if time.Now().After(d.maintainNext) {
+			d.maintainLinks()
+		}
 		if d.coreStopping && (c.Done() || time.Now().After(d.stopBy)) {
 			break
 		}
-		resetTimer(timer, d.untilNext())
 	}
 	close(d.marksCh)
 	<-marksDone
@@ -322,14 +334,70 @@ func (d *Daemon) run(ctx context.Context) error {
 	return nil
 }
 
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
+// pump hands everything that arrives on a channel (signals, control
+// requests, resource results, fencing outcomes, serial frames) to the loop
+// as posted work. It is idle on an idle node: heartbeats on UDP links
+// never pass through it.
+func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan struct{}, exited chan<- struct{}) {
+	defer close(exited)
+	results, alerts := d.res.run.Results(), d.res.run.Alerts()
+	for {
 		select {
-		case <-t.C:
-		default:
+		case <-stop:
+			return
+		case <-done:
+			done = nil
+			d.loop.Post(func() { d.beginStop("context cancelled") })
+		case p := <-d.packets:
+			d.loop.Post(func() { d.receive(p) })
+		case r := <-d.ctrl:
+			d.loop.Post(func() { d.command(r) })
+		case r := <-results:
+			d.loop.Post(func() { d.groupResult(r) })
+		case a := <-alerts:
+			d.loop.Post(func() { d.monitorAlert(a) })
+		case f := <-d.fenced:
+			d.loop.Post(func() { d.fenceDone(f) })
+		case s := <-sigs:
+			d.loop.Post(func() { d.signal(s) })
 		}
 	}
-	t.Reset(d)
+}
+
+// readLink reads one datagram from a UDP link the loop found readable
+// (more waiting are reported again by the next wait).
+func (d *Daemon) readLink(l *linkIO) {
+	p, err := l.udp.Receive(d.rxBuf)
+	switch {
+	case err == nil:
+		l.rxPackets.Add(1)
+		p.Link = l.name
+		p.Data = bytes.Clone(p.Data) // the core may keep what it decodes
+		d.receive(p)
+	case errors.Is(err, link.ErrNoPacket):
+	case errors.Is(err, link.ErrTruncated):
+		l.rxPackets.Add(1)
+		l.rxBad.Add(1)
+		d.dropped.tooLarge.Add(1)
+		if ok, muted := d.limiter.allow("drop:oversized:"+l.name, time.Now()); ok {
+			d.log.Warn("dropped oversized packet", zap.String("link", l.name), zap.Stringer("from", p.From),
+				zap.Error(err), zap.Int("suppressed", muted))
+		}
+	default:
+		if ok, muted := d.limiter.allow("recv:"+l.name, time.Now()); ok {
+			d.log.Warn("receive failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
+		}
+	}
+}
+
+// maintainLinks lets every UDP link re-check its interface.
+func (d *Daemon) maintainLinks() {
+	d.maintainNext = time.Now().Add(link.MaintainEvery)
+	for _, l := range d.links {
+		if l.udp != nil {
+			l.udp.Maintain()
+		}
+	}
 }
 
 // now is the core's clock: monotonic since start, plus wall seconds.
@@ -337,35 +405,29 @@ func (d *Daemon) now() core.Time {
 	return core.Time{Mono: time.Since(d.start), Wall: time.Now().Unix()}
 }
 
-func (d *Daemon) untilNext() time.Duration {
-	w := d.core.Next() - time.Since(d.start)
-	if w < 0 {
-		w = 0
-	}
-	if r := d.res.mgr.Next() - time.Since(d.start); r < w {
-		w = r
-	}
+// nextDeadline is when the loop must next run even if nothing arrives:
+// the earliest of the core's and the resource manager's timers and the
+// loop's own chores. It is an absolute time, so that an unchanged
+// deadline is recognised as such and the loop's timer left alone.
+func (d *Daemon) nextDeadline() time.Time {
+	next := d.start.Add(d.core.Next())
+	next = earliest(next, d.start.Add(d.res.mgr.Next()))
 	if d.coreStopping {
-		if s := time.Until(d.stopBy); s < w {
-			w = s
-		}
+		next = earliest(next, d.stopBy)
 	}
-	if wt := d.nextWaiterDeadline(); wt < w {
-		w = wt
+	next = earliest(next, d.nextWaiterDeadline())
+	next = earliest(next, d.marksSave)
+	next = earliest(next, d.fenceCheck)
+	next = earliest(next, d.maintainNext)
+	return earliest(next, d.nextKick())
+}
+
+// earliest returns the earlier of two deadlines; the zero time is none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
 	}
-	if m := time.Until(d.marksSave); m < w {
-		w = m
-	}
-	if f := time.Until(d.fenceCheck); f < w {
-		w = f
-	}
-	if k := d.nextKick(); k < w {
-		w = k
-	}
-	if w < 0 {
-		w = 0
-	}
-	return w
+	return a
 }
 
 func (d *Daemon) coreConfig(gen uint64, uuid [16]byte, marks map[string]state.PeerMark) core.Config {
@@ -418,29 +480,30 @@ func (d *Daemon) openLinks() error {
 			continue
 		}
 		lio := &linkIO{medium: m, name: m.Dev, classic: m.Kind == "serial"}
-		name := lio.name
-		deliver := func(p link.Packet) {
-			p.Link = name
-			lio.rxPackets.Add(1)
-			select {
-			case d.packets <- p:
-			default:
-				d.dropped.queueFull.Add(1)
-			}
-		}
-		var l link.Link
 		var err error
 		if m.Kind == "serial" {
-			l, err = serial.Open(serial.Config{Path: m.Dev, Baud: m.Baud, FlowControl: d.cfg.RTSCTS,
+			name := lio.name
+			deliver := func(p link.Packet) {
+				p.Link = name
+				lio.rxPackets.Add(1)
+				select {
+				case d.packets <- p:
+				default:
+					d.dropped.queueFull.Add(1)
+				}
+			}
+			lio.Link, err = serial.Open(serial.Config{Path: m.Dev, Baud: m.Baud, FlowControl: d.cfg.RTSCTS,
 				MaxDelay: d.cfg.Deadtime / 2}, deliver)
 		} else {
-			l, err = link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
-				Port: m.Port, TTL: m.TTL, Loop: m.Loop}, deliver)
+			lio.udp, err = link.OpenUDP(link.UDPConfig{Kind: m.Kind, Dev: m.Dev, Peer: m.Peer, Group: m.Group,
+				Port: m.Port, TTL: m.TTL, Loop: m.Loop})
+			if err == nil {
+				lio.Link = lio.udp
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %s link on %s: %w", m.Pos, m.Kind, m.Dev, err)
 		}
-		lio.Link = l
 		d.links = append(d.links, lio)
 	}
 	if len(d.links) == 0 {
@@ -516,6 +579,9 @@ func (d *Daemon) flush() {
 		}
 		out, events := d.core.Ready()
 		for _, m := range out {
+			if m.Type() == "status" {
+				d.statusOut = true // kick the watchdog after it
+			}
 			b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
 			var classic []byte // serial links speak classic text; encoded once, when needed
 			for _, l := range d.links {

@@ -86,12 +86,10 @@ func (d *Daemon) answerWaiters() {
 	d.waiters = keep
 }
 
-func (d *Daemon) nextWaiterDeadline() time.Duration {
-	next := time.Duration(1 << 62)
+func (d *Daemon) nextWaiterDeadline() time.Time {
+	var next time.Time
 	for _, w := range d.waiters {
-		if t := time.Until(w.deadline); t < next {
-			next = t
-		}
+		next = earliest(next, w.deadline)
 	}
 	return next
 }

@@ -32,34 +32,50 @@ func (d *Daemon) openWatchdog() error {
 	return nil
 }
 
-// kickWatchdogs kicks the device once per keepalive and systemd at half its
-// WatchdogSec.
+// kickWatchdogs kicks the device right after each heartbeat goes out, and
+// systemd at half its WatchdogSec.
+//
+// Kicking with the heartbeat, not on a timer of its own, keeps the last
+// kick and the last heartbeat together: a node that hangs is reset one
+// watchdog timeout after the last heartbeat the peer heard, not up to a
+// keepalive later (a kick just before a hang, the heartbeat it preceded
+// never sent). A fallback kick every two keepalives covers the times no
+// heartbeat is sent (after shutdone).
 func (d *Daemon) kickWatchdogs() {
 	now := time.Now()
-	if d.wd != nil && !d.wdAbandoned && !now.Before(d.wdNext) {
+	if d.wd != nil && !d.wdAbandoned && (d.statusOut || !now.Before(d.wdNext)) {
 		if err := d.wd.Kick(); err != nil {
 			if ok, _ := d.limiter.allow("watchdog", now); ok {
 				d.log.Error("watchdog kick failed", zap.Error(err))
 			}
 		}
-		d.wdNext = now.Add(d.cfg.Keepalive)
+		d.wdNext = now.Add(d.kickFallback())
 	}
+	d.statusOut = false
 	if d.sdInterval > 0 && !now.Before(d.sdNext) {
 		_ = sdnotify.Kick()
 		d.sdNext = now.Add(d.sdInterval)
 	}
 }
 
+// kickFallback is the longest the device goes without a kick while the
+// loop runs: two keepalives, and never more than half its timeout.
+func (d *Daemon) kickFallback() time.Duration {
+	every := 2 * d.cfg.Keepalive
+	if t := d.wd.Timeout() / 2; t > 0 && t < every {
+		every = t
+	}
+	return every
+}
+
 // nextKick is when kickWatchdogs must run again.
-func (d *Daemon) nextKick() time.Duration {
-	next := time.Duration(1 << 62)
+func (d *Daemon) nextKick() time.Time {
+	var next time.Time
 	if d.wd != nil && !d.wdAbandoned {
-		next = time.Until(d.wdNext)
+		next = d.wdNext
 	}
 	if d.sdInterval > 0 {
-		if s := time.Until(d.sdNext); s < next {
-			next = s
-		}
+		next = earliest(next, d.sdNext)
 	}
 	return next
 }

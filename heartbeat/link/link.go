@@ -1,7 +1,9 @@
 // Package link carries Heartbeat frames between nodes: each Link sends
-// datagrams to the peer(s) over one medium and hands every datagram it
-// receives to a callback. This package moves bytes only; parsing,
-// authentication and duplicate suppression happen in the core.
+// datagrams to the peer(s) over one medium. A UDP link is read by its
+// owner's event loop (Fd, Receive); the serial link (package serial) has a
+// reader goroutine that hands every frame to a callback. This package
+// moves bytes only; parsing, authentication and duplicate suppression
+// happen in the core.
 //
 // The UDP media (ucast, bcast, mcast and their IPv6 forms) follow
 // Heartbeat 3.0.6's socket layout, so a node of this suite and a real
@@ -17,7 +19,7 @@ const MaxMessage = 256 << 10
 // Packet is one datagram (or serial frame) received on a link.
 type Packet struct {
 	Link string         // the receiving Link's Name
-	Data []byte         // owned by the receiver: never reused by the link
+	Data []byte         // see the receiving function for who owns it
 	From netip.AddrPort // sender address; zero for media without addresses
 }
 
@@ -29,7 +31,8 @@ type Link interface {
 	// Send transmits b as one datagram. It never waits for buffer space:
 	// a full queue is an error like any other, which the caller counts.
 	Send(b []byte) error
-	// Close stops the link. It unblocks the reader and returns after the
-	// reader has stopped; no callback runs after Close returns.
+	// Close stops the link and releases its sockets or tty. A link with
+	// a reader goroutine returns after the reader has stopped: no
+	// callback runs after Close returns.
 	Close() error
 }

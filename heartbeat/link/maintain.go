@@ -1,8 +1,7 @@
 package link
 
-import "syscall"
-
-// maintain re-checks the link's interface; it runs on the reader goroutine.
+// Maintain re-checks the link's interface; the owner calls it every
+// MaintainEvery.
 //
 // Plain down/up needs nothing from us: the kernel keeps the device index,
 // the socket bindings and the multicast memberships across it. What this
@@ -13,56 +12,36 @@ import "syscall"
 // group every time (a no-op while the membership exists), in case
 // something dropped it. Failures are left for the next round: the device
 // may simply not be back yet.
-func (l *udpLink) maintain() {
-	var idx int
-	if err := control(l.recvRaw, func(fd int) (err error) {
-		idx, err = ifIndex(fd, l.cfg.Dev)
-		return err
-	}); err != nil {
+func (l *UDP) Maintain() {
+	if l.closed.Load() {
+		return
+	}
+	idx, err := ifIndex(l.recvFd, l.cfg.Dev)
+	if err != nil {
 		return
 	}
 	cur := l.dst.Load().addr.Addr()
-	if idx != l.ifindex && l.rebind(idx) {
-		l.ifindex = idx
+	if int32(idx) != l.ifindex.Load() && l.rebind(idx) {
+		l.ifindex.Store(int32(idx))
 		l.setDestination(cur) // a link-local IPv6 destination names the index
 	}
 	if l.group.IsValid() {
-		_ = control(l.recvRaw, func(fd int) error { return joinGroup(fd, l.group, l.ifindex) })
+		_ = joinGroup(l.recvFd, l.group, int(l.ifindex.Load()))
 	}
 	if l.cfg.Kind == KindBcast {
-		brd := cur
-		_ = control(l.sendRaw, func(fd int) error {
-			brd = broadcastAddr(fd, l.cfg.Dev)
-			return nil
-		})
-		if brd != cur {
+		if brd := broadcastAddr(l.sendFd, l.cfg.Dev); brd != cur {
 			l.setDestination(brd)
 		}
 	}
 }
 
 // rebind points both sockets at the device's new index.
-func (l *udpLink) rebind(idx int) bool {
-	err := control(l.sendRaw, func(fd int) error {
-		if err := bindToDevice(fd, l.cfg.Dev); err != nil {
-			return err
-		}
-		if l.group.IsValid() {
-			return setMulticastIf(fd, l.v6, idx)
-		}
-		return nil
-	})
-	if err != nil {
+func (l *UDP) rebind(idx int) bool {
+	if bindToDevice(l.sendFd, l.cfg.Dev) != nil {
 		return false
 	}
-	return control(l.recvRaw, func(fd int) error { return bindToDevice(fd, l.cfg.Dev) }) == nil
-}
-
-// control runs f on the raw socket and merges the two error sources.
-func control(rc syscall.RawConn, f func(fd int) error) error {
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return err
+	if l.group.IsValid() && setMulticastIf(l.sendFd, l.v6, idx) != nil {
+		return false
 	}
-	return ferr
+	return bindToDevice(l.recvFd, l.cfg.Dev) == nil
 }

@@ -3,9 +3,8 @@ package link
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,46 +13,40 @@ import (
 // UDP packets (also used as the IPv6 traffic class).
 const lowDelay = 0x10
 
-// newUDPSocket creates a UDP socket, lets setup configure it before it is
-// bound (SO_BINDTODEVICE must precede bind to pick the right SO_REUSEPORT
-// group), binds it and hands it to Go's network poller.
+// newUDPSocket creates a non-blocking UDP socket, lets setup configure it
+// before it is bound (SO_BINDTODEVICE must precede bind to pick the right
+// SO_REUSEPORT group) and binds it.
 //
-// Sockets are made with raw system calls rather than net.ListenConfig so
-// that no address or zone goes through Go's interface tables, which
-// describe the network namespace of whichever thread last refreshed them.
-func newUDPSocket(v6 bool, setup func(fd int) error, bind unix.Sockaddr) (*net.UDPConn, error) {
+// Sockets are raw file descriptors, not net.UDPConn: the daemon's loop
+// polls them itself (heartbeat/evloop), and no address or zone goes
+// through Go's interface tables, which describe the network namespace of
+// whichever thread last refreshed them.
+func newUDPSocket(v6 bool, setup func(fd int) error, bind syscall.Sockaddr) (int, error) {
 	family := unix.AF_INET
 	if v6 {
 		family = unix.AF_INET6
 	}
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.IPPROTO_UDP)
 	if err != nil {
-		return nil, fmt.Errorf("socket: %w", err)
+		return -1, fmt.Errorf("socket: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "udp")
-	defer f.Close() // FilePacketConn works on a duplicate
+	fail := func(err error) (int, error) {
+		_ = unix.Close(fd)
+		return -1, err
+	}
 	if v6 {
 		// Keep IPv4 traffic for the IPv4 sockets of the same port.
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
-			return nil, fmt.Errorf("IPV6_V6ONLY: %w", err)
+			return fail(fmt.Errorf("IPV6_V6ONLY: %w", err))
 		}
 	}
 	if err := setup(fd); err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if err := unix.Bind(fd, bind); err != nil {
-		return nil, fmt.Errorf("bind %s: %w", sockaddrString(bind), err)
+	if err := syscall.Bind(fd, bind); err != nil {
+		return fail(fmt.Errorf("bind %s: %w", sockaddrString(bind), err))
 	}
-	pc, err := net.FilePacketConn(f)
-	if err != nil {
-		return nil, fmt.Errorf("wrap socket: %w", err)
-	}
-	c, ok := pc.(*net.UDPConn)
-	if !ok {
-		_ = pc.Close()
-		return nil, fmt.Errorf("wrap socket: unexpected %T", pc)
-	}
-	return c, nil
+	return fd, nil
 }
 
 // bindToDevice restricts fd to the interface dev (by name: the kernel looks
@@ -139,12 +132,12 @@ func joinGroup(fd int, group netip.Addr, idx int) error {
 
 // toSockaddr converts an address for sendto/bind. scope is the interface
 // index for IPv6 addresses that need one (link-local), else ignored.
-func toSockaddr(ap netip.AddrPort, scope int) unix.Sockaddr {
+func toSockaddr(ap netip.AddrPort, scope int) syscall.Sockaddr {
 	a := ap.Addr()
 	if a.Is4() {
-		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
+		return &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
 	}
-	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+	sa := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
 	if needsScope(a) {
 		sa.ZoneId = uint32(scope)
 	}
@@ -159,11 +152,11 @@ func needsScope(a netip.Addr) bool {
 
 // fromSockaddr converts a recvfrom address. Link-local IPv6 senders get
 // the link's interface as zone: the socket is bound to it.
-func fromSockaddr(sa unix.Sockaddr, dev string) netip.AddrPort {
+func fromSockaddr(sa syscall.Sockaddr, dev string) netip.AddrPort {
 	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
+	case *syscall.SockaddrInet4:
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
+	case *syscall.SockaddrInet6:
 		a := netip.AddrFrom16(sa.Addr)
 		if needsScope(a) {
 			a = a.WithZone(dev)
@@ -173,7 +166,7 @@ func fromSockaddr(sa unix.Sockaddr, dev string) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-func sockaddrString(sa unix.Sockaddr) string {
+func sockaddrString(sa syscall.Sockaddr) string {
 	if ap := fromSockaddr(sa, ""); ap.IsValid() {
 		return ap.String()
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -13,45 +12,43 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maintainEvery is how often a UDP link re-checks its interface (re-created
-// device, changed broadcast address, multicast membership). A variable so
-// tests can shorten it; each link copies it at open.
-var maintainEvery = 2 * time.Second
+// MaintainEvery is how often the owner of a UDP link should call
+// Maintain: often enough that a re-created device is picked up within a
+// few seconds, rarely enough to cost nothing.
+const MaintainEvery = 2 * time.Second
 
-// udpLink is a Link over UDP sockets: an unbound send socket (ephemeral
-// source port, as Heartbeat) and a receive socket bound to the port.
-type udpLink struct {
+// UDP is a Link over UDP sockets: an unbound send socket (ephemeral source
+// port, as Heartbeat) and a receive socket bound to the port.
+//
+// It has no goroutine of its own: the owner's event loop watches Fd and
+// calls Receive when it is readable (the daemon's loop reads every link
+// itself, see heartbeat/evloop). Receive, Send and Maintain may run on
+// different goroutines, but none of them concurrently with Close.
+type UDP struct {
 	cfg   UDPConfig
 	v6    bool
 	group netip.Addr // mcast kinds
 	peer  netip.Addr // ucast kinds
 
-	send, recv       *net.UDPConn
-	sendRaw, recvRaw syscall.RawConn
+	sendFd, recvFd int // -1 once closed
 
-	// dst is where Send sends; maintenance may replace it while Send
-	// runs (a new broadcast address, a new interface index).
-	dst atomic.Pointer[destination]
-
-	deliver       func(Packet)
-	maintainEvery time.Duration
-	ifindex       int // owned by the reader goroutine once it runs
-
-	done      chan struct{} // closed when the reader has stopped
-	closeOnce sync.Once
-	closeErr  error
+	// dst is where Send sends; Maintain may replace it while Send runs
+	// (a new broadcast address, a new interface index).
+	dst     atomic.Pointer[destination]
+	ifindex atomic.Int32
+	closed  atomic.Bool
 }
 
 // destination is a prepared sendto address.
 type destination struct {
-	sa   unix.Sockaddr
+	raw  *rawAddr
 	addr netip.AddrPort
 }
 
-// OpenUDP opens a UDP medium and starts its one reader goroutine, which
-// calls deliver for every datagram received on the medium, in arrival
-// order. deliver must return quickly (the daemon does a non-blocking
-// channel send) and must not call Close.
+// ErrNoPacket is Receive's answer when no datagram is waiting.
+var ErrNoPacket = errors.New("no packet waiting")
+
+// OpenUDP opens a UDP medium.
 //
 // Socket layout, following Heartbeat 3.0.6:
 //   - send: bound to Dev (SO_BINDTODEVICE), IP_TOS low delay, no local port
@@ -65,20 +62,14 @@ type destination struct {
 //
 // The sockets do not depend on the interface being up: while it is down
 // Send fails and nothing arrives, and both resume when it comes back.
-// Every few seconds the reader also re-checks the interface, so a deleted
-// and re-created device (new index) is picked up, a changed broadcast
-// address is followed, and multicast membership is re-asserted.
-func OpenUDP(cfg UDPConfig, deliver func(Packet)) (Link, error) {
-	if deliver == nil {
-		return nil, errors.New("link: nil deliver function")
-	}
+// Maintain, called every MaintainEvery, picks up a deleted and re-created
+// device (new index), follows a changed broadcast address and re-asserts
+// multicast membership.
+func OpenUDP(cfg UDPConfig) (*UDP, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	l := &udpLink{
-		cfg: cfg, v6: cfg.ipv6(), deliver: deliver,
-		maintainEvery: maintainEvery, done: make(chan struct{}),
-	}
+	l := &UDP{cfg: cfg, v6: cfg.ipv6(), sendFd: -1, recvFd: -1}
 	var err error
 	switch cfg.Kind {
 	case KindUcast, KindUcast6:
@@ -90,18 +81,17 @@ func OpenUDP(cfg UDPConfig, deliver func(Packet)) (Link, error) {
 		return nil, err
 	}
 	if err := l.open(); err != nil {
-		l.closeSockets()
+		_ = l.Close()
 		return nil, fmt.Errorf("%s %s: %w", cfg.Kind, cfg.Dev, err)
 	}
-	go l.readLoop()
 	return l, nil
 }
 
 // open creates both sockets and the first destination.
-func (l *udpLink) open() error {
+func (l *UDP) open() error {
 	var err error
 	var brd netip.Addr
-	l.send, err = newUDPSocket(l.v6, func(fd int) error {
+	l.sendFd, err = newUDPSocket(l.v6, func(fd int) error {
 		if err := l.setupSend(fd); err != nil {
 			return err
 		}
@@ -113,14 +103,8 @@ func (l *udpLink) open() error {
 	if err != nil {
 		return fmt.Errorf("send socket: %w", err)
 	}
-	if l.sendRaw, err = l.send.SyscallConn(); err != nil {
-		return fmt.Errorf("send socket: %w", err)
-	}
-	l.recv, err = newUDPSocket(l.v6, l.setupRecv, l.recvAddr())
+	l.recvFd, err = newUDPSocket(l.v6, l.setupRecv, l.recvAddr())
 	if err != nil {
-		return fmt.Errorf("receive socket: %w", err)
-	}
-	if l.recvRaw, err = l.recv.SyscallConn(); err != nil {
 		return fmt.Errorf("receive socket: %w", err)
 	}
 	l.setDestination(brd)
@@ -128,7 +112,7 @@ func (l *udpLink) open() error {
 }
 
 // setupSend configures the send socket; it also learns the interface index.
-func (l *udpLink) setupSend(fd int) error {
+func (l *UDP) setupSend(fd int) error {
 	if err := bindToDevice(fd, l.cfg.Dev); err != nil {
 		return err
 	}
@@ -136,7 +120,7 @@ func (l *udpLink) setupSend(fd int) error {
 	if err != nil {
 		return err
 	}
-	l.ifindex = idx
+	l.ifindex.Store(int32(idx))
 	if l.v6 {
 		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, lowDelay)
 	} else {
@@ -159,7 +143,7 @@ func (l *udpLink) setupSend(fd int) error {
 	return nil
 }
 
-func (l *udpLink) setupMulticastSend(fd, idx int) error {
+func (l *UDP) setupMulticastSend(fd, idx int) error {
 	if err := setMulticastIf(fd, l.v6, idx); err != nil {
 		return err
 	}
@@ -181,7 +165,7 @@ func (l *udpLink) setupMulticastSend(fd, idx int) error {
 }
 
 // setupRecv configures the receive socket before it is bound.
-func (l *udpLink) setupRecv(fd int) error {
+func (l *UDP) setupRecv(fd int) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fmt.Errorf("SO_REUSEADDR: %w", err)
 	}
@@ -201,22 +185,22 @@ func (l *udpLink) setupRecv(fd int) error {
 		return fmt.Errorf("IP_MULTICAST_ALL: %w", err)
 	}
 	if l.group.IsValid() {
-		return joinGroup(fd, l.group, l.ifindex)
+		return joinGroup(fd, l.group, int(l.ifindex.Load()))
 	}
 	return nil
 }
 
 // anyAddr is the wildcard address of the link's family.
-func (l *udpLink) anyAddr(port int) unix.Sockaddr {
+func (l *UDP) anyAddr(port int) syscall.Sockaddr {
 	if l.v6 {
-		return &unix.SockaddrInet6{Port: port}
+		return &syscall.SockaddrInet6{Port: port}
 	}
-	return &unix.SockaddrInet4{Port: port}
+	return &syscall.SockaddrInet4{Port: port}
 }
 
 // recvAddr is where the receive socket binds: the group for multicast (as
 // Heartbeat, so that only the group's datagrams arrive), else the wildcard.
-func (l *udpLink) recvAddr() unix.Sockaddr {
+func (l *UDP) recvAddr() syscall.Sockaddr {
 	if l.group.IsValid() {
 		// A link-local group needs no scope: the device binding is one.
 		return toSockaddr(netip.AddrPortFrom(l.group, uint16(l.cfg.Port)), 0)
@@ -226,7 +210,7 @@ func (l *udpLink) recvAddr() unix.Sockaddr {
 
 // setDestination computes where Send sends, for the current interface
 // index and (bcast) broadcast address brd.
-func (l *udpLink) setDestination(brd netip.Addr) {
+func (l *UDP) setDestination(brd netip.Addr) {
 	var a netip.Addr
 	switch l.cfg.Kind {
 	case KindUcast, KindUcast6:
@@ -237,49 +221,73 @@ func (l *udpLink) setDestination(brd netip.Addr) {
 		a = brd
 	}
 	ap := netip.AddrPortFrom(a, uint16(l.cfg.Port))
-	l.dst.Store(&destination{sa: toSockaddr(ap, l.ifindex), addr: ap})
+	l.dst.Store(&destination{raw: newRawAddr(ap, int(l.ifindex.Load())), addr: ap})
 }
 
-func (l *udpLink) Name() string { return l.cfg.Dev }
+func (l *UDP) Name() string { return l.cfg.Dev }
+
+// Fd is the receive socket (non-blocking), for the owner's poller.
+func (l *UDP) Fd() int { return l.recvFd }
 
 // Send transmits one datagram without ever waiting: the sockets are
 // non-blocking, and a full send queue (EAGAIN) is returned as an error.
-func (l *udpLink) Send(b []byte) error {
-	d := l.dst.Load()
-	var serr error
-	err := l.sendRaw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), b, 0, d.sa)
-		return true // never park waiting for buffer space
-	})
-	if err == nil {
-		err = serr
+func (l *UDP) Send(b []byte) error {
+	if l.closed.Load() {
+		return fmt.Errorf("%s %s: send: %w", l.cfg.Kind, l.cfg.Dev, net.ErrClosed)
 	}
-	if err != nil {
+	d := l.dst.Load()
+	if err := sendto(l.sendFd, b, d.raw); err != nil {
 		return fmt.Errorf("%s %s: send to %s: %w", l.cfg.Kind, l.cfg.Dev, d.addr, err)
 	}
 	return nil
 }
 
-// Close closes the receive socket (which ends the reader), waits for the
-// reader, then closes the send socket.
-func (l *udpLink) Close() error {
-	l.closeOnce.Do(func() {
-		err := l.recv.Close()
-		<-l.done
-		l.closeErr = errors.Join(err, l.send.Close())
-		if l.closeErr != nil {
-			l.closeErr = fmt.Errorf("%s %s: close: %w", l.cfg.Kind, l.cfg.Dev, l.closeErr)
+// Receive reads one waiting datagram into buf, without waiting:
+// ErrNoPacket when none is there. The packet's Data is buf[:n], so the
+// caller must be done with it (or copy it) before the next Receive into
+// the same buffer. A datagram larger than buf is truncated and reported
+// as such, to be dropped.
+func (l *UDP) Receive(buf []byte) (Packet, error) {
+	if l.closed.Load() {
+		return Packet{}, net.ErrClosed
+	}
+	if len(buf) == 0 {
+		return Packet{}, fmt.Errorf("%s %s: receive: empty buffer", l.cfg.Kind, l.cfg.Dev)
+	}
+	var from rawAddr
+	n, err := recvfrom(l.recvFd, buf, &from)
+	switch {
+	case err == nil:
+		p := Packet{Link: l.cfg.Dev, From: from.addrPort(l.cfg.Dev)}
+		if n > len(buf) {
+			return p, fmt.Errorf("%s %s: %d-byte datagram from %s: %w", l.cfg.Kind, l.cfg.Dev, n, p.From, ErrTruncated)
 		}
-	})
-	return l.closeErr
+		p.Data = buf[:n]
+		return p, nil
+	case errors.Is(err, syscall.EAGAIN):
+		return Packet{}, ErrNoPacket
+	default:
+		return Packet{}, fmt.Errorf("%s %s: receive: %w", l.cfg.Kind, l.cfg.Dev, err)
+	}
 }
 
-// closeSockets releases whatever open created before failing.
-func (l *udpLink) closeSockets() {
-	if l.send != nil {
-		_ = l.send.Close()
+// ErrTruncated marks a datagram larger than the receive buffer.
+var ErrTruncated = errors.New("datagram too large")
+
+// Close closes both sockets. Closing twice is harmless.
+func (l *UDP) Close() error {
+	if l.closed.Swap(true) {
+		return nil
 	}
-	if l.recv != nil {
-		_ = l.recv.Close()
+	var errs []error
+	for _, fd := range []*int{&l.recvFd, &l.sendFd} {
+		if *fd >= 0 {
+			errs = append(errs, syscall.Close(*fd))
+			*fd = -1
+		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s %s: close: %w", l.cfg.Kind, l.cfg.Dev, err)
+	}
+	return nil
 }

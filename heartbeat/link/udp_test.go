@@ -1,12 +1,17 @@
 package link
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -33,25 +38,61 @@ func (s *sink) deliver(p Packet) {
 	}
 }
 
-// openIn opens a UDP link inside namespace ns; it is closed in t.Cleanup.
-func openIn(t *testing.T, ns string, cfg UDPConfig) (Link, *sink) {
+// testMaintainEvery is how often serve runs Maintain: much more often
+// than the daemon, so that the tests of re-created devices are quick.
+const testMaintainEvery = 100 * time.Millisecond
+
+// openIn opens a UDP link inside namespace ns and serves it into a sink;
+// it is closed in t.Cleanup.
+func openIn(t *testing.T, ns string, cfg UDPConfig) (*UDP, *sink) {
 	t.Helper()
 	s := newSink()
-	var l Link
-	var err error
-	inNetns(t, ns, func() { l, err = OpenUDP(cfg, s.deliver) })
-	if err != nil {
-		t.Fatalf("OpenUDP(%+v) in %s: %v", cfg, ns, err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
+	l := openUnserved(t, ns, cfg)
+	serve(t, l, s)
 	return l, s
+}
+
+// serve reads l as the daemon's loop does (wait for readability, Receive
+// one datagram, copy it out) and runs Maintain every testMaintainEvery,
+// until the test ends; it stops before l is closed.
+func serve(t *testing.T, l *UDP, s *sink) {
+	t.Helper()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, MaxMessage)
+		next := time.Now().Add(testMaintainEvery)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !time.Now().Before(next) {
+				l.Maintain()
+				next = time.Now().Add(testMaintainEvery)
+			}
+			fds := []unix.PollFd{{Fd: int32(l.Fd()), Events: unix.POLLIN}}
+			if n, _ := unix.Poll(fds, 20); n <= 0 {
+				continue
+			}
+			p, err := l.Receive(buf)
+			if err != nil {
+				continue
+			}
+			p.Data = bytes.Clone(p.Data)
+			s.deliver(p)
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done }) // runs before the Close registered earlier
 }
 
 var payloadCounter atomic.Int64
 
 // transfer sends a fresh payload on from, repeating every 50ms (links may
 // still be coming up), until to receives it; it returns that packet.
-func transfer(t *testing.T, from Link, to *sink) Packet {
+func transfer(t *testing.T, from *UDP, to *sink) Packet {
 	t.Helper()
 	payload := fmt.Sprintf("hb-test-%d", payloadCounter.Add(1))
 	deadline := time.NewTimer(testWait)
@@ -112,7 +153,7 @@ func TestUDPMediaBothWays(t *testing.T) {
 			la, sa := openIn(t, n.a, cfgFor(kind, 1, "hb0"))
 			lb, sb := openIn(t, n.b, cfgFor(kind, 2, "hb0"))
 			for _, dir := range []struct {
-				from   Link
+				from   *UDP
 				to     *sink
 				sender int
 			}{{la, sb, 1}, {lb, sa, 2}} {
@@ -191,7 +232,7 @@ func TestTwoDevicesSamePort(t *testing.T) {
 }
 
 // waitSendError polls Send until it fails (the interface went down).
-func waitSendError(t *testing.T, l Link) error {
+func waitSendError(t *testing.T, l *UDP) error {
 	t.Helper()
 	deadline := time.Now().Add(testWait)
 	for time.Now().Before(deadline) {
@@ -227,9 +268,6 @@ func TestLinkDownUp(t *testing.T) {
 }
 
 func TestDeviceRecreated(t *testing.T) {
-	old := maintainEvery
-	maintainEvery = 100 * time.Millisecond // copied by each link at open
-	t.Cleanup(func() { maintainEvery = old })
 	for _, kind := range allKinds {
 		t.Run(kind, func(t *testing.T) {
 			n := newTestNet(t, 1)
@@ -246,87 +284,82 @@ func TestDeviceRecreated(t *testing.T) {
 	}
 }
 
-func TestCloseUnblocksReader(t *testing.T) {
-	n := newTestNet(t, 1)
-	var closed, lateDeliveries atomic.Int64
-	var got atomic.Int64
-	var la Link
+// openUnserved opens a UDP link inside ns that nobody reads; it is closed
+// in t.Cleanup.
+func openUnserved(t *testing.T, ns string, cfg UDPConfig) *UDP {
+	t.Helper()
+	var l *UDP
 	var err error
-	inNetns(t, n.a, func() {
-		la, err = OpenUDP(cfgFor(KindUcast, 1, "hb0"), func(Packet) {
-			got.Add(1)
-			if closed.Load() != 0 {
-				lateDeliveries.Add(1)
-			}
-		})
-	})
+	inNetns(t, ns, func() { l, err = OpenUDP(cfg) })
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenUDP(%+v) in %s: %v", cfg, ns, err)
 	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func TestReceive(t *testing.T) {
+	n := newTestNet(t, 1)
+	la := openUnserved(t, n.a, cfgFor(KindUcast, 1, "hb0"))
 	lb, _ := openIn(t, n.b, cfgFor(KindUcast, 2, "hb0"))
 
-	// Flood a while Close runs, so the reader is busy delivering.
-	stop := make(chan struct{})
-	flooding := make(chan struct{})
-	go func() {
-		defer close(flooding)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				_ = lb.Send([]byte("flood"))
+	buf := make([]byte, 16)
+	if _, err := la.Receive(buf); !errors.Is(err, ErrNoPacket) {
+		t.Fatalf("Receive with nothing waiting: %v, want ErrNoPacket", err)
+	}
+	// wait polls for the next datagram (the peer link may still be coming up).
+	wait := func(payload string) (Packet, error) {
+		t.Helper()
+		deadline := time.Now().Add(testWait)
+		for time.Now().Before(deadline) {
+			if err := lb.Send([]byte(payload)); err != nil {
+				t.Fatal(err)
+			}
+			fds := []unix.PollFd{{Fd: int32(la.Fd()), Events: unix.POLLIN}}
+			if n, _ := unix.Poll(fds, 50); n > 0 {
+				p, err := la.Receive(buf)
+				for err == nil && string(p.Data) != payload {
+					p, err = la.Receive(buf) // an earlier copy of the same payload
+				}
+				return p, err
 			}
 		}
-	}()
-	defer func() { close(stop); <-flooding }()
-	deadline := time.Now().Add(testWait)
-	for got.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("flood never arrived")
+		t.Fatalf("%q never arrived", payload)
+		return Packet{}, nil
+	}
+	p, err := wait("fits")
+	if err != nil || string(p.Data) != "fits" || p.Link != "hb0" {
+		t.Fatalf("Receive = %+v, %v", p, err)
+	}
+	for { // drain repeats
+		if _, err := la.Receive(buf); errors.Is(err, ErrNoPacket) {
+			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-
-	done := make(chan error, 1)
-	go func() { done <- la.Close(); closed.Store(1) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Close: %v", err)
-		}
-	case <-time.After(testWait):
-		t.Fatal("Close did not return")
-	}
-	time.Sleep(50 * time.Millisecond) // room for a (wrong) late delivery
-	if n := lateDeliveries.Load(); n != 0 {
-		t.Fatalf("%d deliveries after Close returned", n)
-	}
-	if err := la.Send([]byte("x")); err == nil {
-		t.Fatal("Send after Close succeeded")
-	}
-	if err := la.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
+	if _, err := wait("seventeen bytes!!"); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("oversized datagram: %v, want ErrTruncated", err)
 	}
 }
 
-func TestCloseIdle(t *testing.T) {
-	n := newTestNet(t, 1)
-	var l Link
-	var err error
-	inNetns(t, n.a, func() { l, err = OpenUDP(cfgFor(KindMcast, 1, "hb0"), func(Packet) {}) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- l.Close() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(testWait):
-		t.Fatal("Close of an idle link did not return")
+func TestClose(t *testing.T) {
+	for _, kind := range []string{KindUcast, KindMcast} {
+		t.Run(kind, func(t *testing.T) {
+			n := newTestNet(t, 1)
+			l := openUnserved(t, n.a, cfgFor(kind, 1, "hb0"))
+			if err := l.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if err := l.Send([]byte("x")); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Send after Close: %v", err)
+			}
+			if _, err := l.Receive(make([]byte, 8)); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Receive after Close: %v", err)
+			}
+			l.Maintain() // a no-op, not a use of a closed descriptor
+			if err := l.Close(); err != nil {
+				t.Fatalf("second Close: %v", err)
+			}
+		})
 	}
 }
 
@@ -334,7 +367,7 @@ func TestOpenMissingDevice(t *testing.T) {
 	n := newTestNet(t, 0)
 	for _, kind := range allKinds {
 		var err error
-		inNetns(t, n.a, func() { _, err = OpenUDP(cfgFor(kind, 1, "nosuchdev0"), func(Packet) {}) })
+		inNetns(t, n.a, func() { _, err = OpenUDP(cfgFor(kind, 1, "nosuchdev0")) })
 		if err == nil || !strings.Contains(err.Error(), "does not exist") {
 			t.Errorf("%s on a missing device: %v", kind, err)
 		}
@@ -342,9 +375,6 @@ func TestOpenMissingDevice(t *testing.T) {
 }
 
 func TestBcastFollowsBroadcastAddress(t *testing.T) {
-	old := maintainEvery
-	maintainEvery = 100 * time.Millisecond // copied by each link at open
-	t.Cleanup(func() { maintainEvery = old })
 	n := newTestNet(t, 1)
 	la, _ := openIn(t, n.a, cfgFor(KindBcast, 1, "hb0"))
 	_, sb := openIn(t, n.b, cfgFor(KindBcast, 2, "hb0"))
@@ -357,7 +387,7 @@ func TestBcastFollowsBroadcastAddress(t *testing.T) {
 		ip(t, "-n", ns, "addr", "add", fmt.Sprintf("198.18.0.%d/25", host+1), "brd", "+", "dev", "hb0")
 	}
 	transfer(t, la, sb)
-	if got := la.(*udpLink).dst.Load().addr.Addr(); got != netip.MustParseAddr("198.18.0.127") {
+	if got := la.dst.Load().addr.Addr(); got != netip.MustParseAddr("198.18.0.127") {
 		t.Fatalf("sending to %v, want 198.18.0.127", got)
 	}
 }
