@@ -1,6 +1,10 @@
 package auth
 
-import "testing"
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
 
 func TestDigest(t *testing.T) {
 	tests := []struct {
@@ -62,5 +66,58 @@ func TestKeyringVerify(t *testing.T) {
 	}
 	if _, err := NewKeyring(3, Key{Index: 1, Method: CRC}); err == nil {
 		t.Error("keyring without its current key accepted")
+	}
+}
+
+// The keyring reuses HMAC states: what it signs must stay exactly what a
+// fresh HMAC gives, from many goroutines at once, and a key replaced
+// under the same index must not be signed with its predecessor's state.
+func TestKeyringReusesMACs(t *testing.T) {
+	for _, m := range []Method{CRC, MD5, SHA1, SHA256} {
+		t.Run(m.String(), func(t *testing.T) {
+			k := Key{Index: 3, Method: m, Secret: []byte("reuse-" + m.String())}
+			kr, err := NewKeyring(3, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 200; i++ {
+						data := []byte(fmt.Sprintf("message %d from %d", i, g))
+						tok := kr.Sign(data)
+						if want := "3 " + k.Digest(data); tok != want {
+							errs <- fmt.Errorf("Sign = %q, want %q", tok, want)
+							return
+						}
+						if err := kr.Verify(tok, data); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if m == CRC {
+				return
+			}
+			data := []byte("after the key changed")
+			old := kr.Sign(data)
+			k2 := Key{Index: 3, Method: m, Secret: []byte("another secret")}
+			kr.Keys[3] = k2
+			if got, want := kr.Sign(data), "3 "+k2.Digest(data); got != want || got == old {
+				t.Fatalf("after replacing key 3: Sign = %q, want %q (old %q)", got, want, old)
+			}
+			if kr.Verify(old, data) == nil {
+				t.Fatal("a signature by the replaced key still verifies")
+			}
+		})
 	}
 }
