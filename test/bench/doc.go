@@ -13,7 +13,10 @@
 //   - BenchmarkDetection: how long after a SIGKILL of node2 node1 declares it
 //     dead (50 trials; p50, p99, max), for hasuite and for Heartbeat 3.0.6.
 //   - BenchmarkIdleFootprint: RSS and CPU of an idle node over 60 s, for
-//     hasuite and Heartbeat 3.0.6 (all processes of the node).
+//     hasuite and Heartbeat 3.0.6 (all processes of the node), and for
+//     testdata/floor.c, a C loop that only sends and reads the datagrams:
+//     the floor under any implementation on the machine (skipped without
+//     a C compiler).
 //   - BenchmarkNoFalseDeaths: an idle pair for HB_SOAK (default 10m); counts
 //     "is dead" and "late heartbeat" log lines on both nodes.
 //

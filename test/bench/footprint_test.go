@@ -3,7 +3,10 @@ package bench
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +120,37 @@ func (f footprint) report(b *testing.B) {
 func BenchmarkIdleFootprint(b *testing.B) {
 	b.Run("hasuite", benchFootprintOurs)
 	b.Run("heartbeat-3.0.6", benchFootprintReal)
+	b.Run("floor-c", benchFootprintFloor)
+}
+
+// benchFootprintFloor measures testdata/floor.c, a C loop that only sends
+// a 360-byte datagram every keepalive and reads the peer's: the cost of
+// the packet rate itself on this machine, under any implementation.
+func benchFootprintFloor(b *testing.B) {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		b.Skip("no C compiler (cc) for the floor yardstick")
+	}
+	bin := filepath.Join(b.TempDir(), "floor")
+	if out, err := exec.Command(cc, "-O2", "-o", bin, "testdata/floor.c").CombinedOutput(); err != nil {
+		b.Fatalf("build floor.c: %v\n%s", err, out)
+	}
+	ka, err := time.ParseDuration(keepalive)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idle := envDuration(b, "HB_IDLE", defaultIdle)
+	ms := strconv.FormatInt(ka.Milliseconds(), 10)
+	for i := 0; i < b.N; i++ {
+		p := newPair(b)
+		n1 := p.h1.Start(b, bin, addr2, "7694", ms)
+		p.h2.Start(b, bin, addr1, "7694", ms)
+		time.Sleep(warmUp)
+		pid := n1.Pid()
+		f := measure(b, func() []int { return []int{pid} }, idle)
+		b.Logf("floor (C, keepalive %s): %v", keepalive, f)
+		f.report(b)
+	}
 }
 
 func benchFootprintOurs(b *testing.B) {
