@@ -3,6 +3,9 @@
 // membership core with packets, timer ticks and commands, and carries out
 // what the core asks for (send, log, persist).
 //
-// One goroutine, the loop, owns the core and all mutable daemon state. Link
-// readers and control connections only hand work to it over channels.
+// One goroutine, the loop, owns the core and all mutable daemon state. It
+// waits in heartbeat/evloop and reads the UDP links itself; everything
+// else (signals, control connections, resource results, fencing, serial
+// frames) arrives on channels that a pump goroutine forwards to it as
+// posted work, so an idle node wakes only the loop, once per packet.
 package daemon
