@@ -76,9 +76,11 @@ type Daemon struct {
 	loop    *evloop.Loop
 	rxBuf   []byte           // the loop's receive buffer for UDP links
 	packets chan link.Packet // from serial links' reader goroutines
-	ctrl    chan ctrlReq
-	dropped dropCounters
-	limiter *rateLimiter
+	// serialQueued counts serial frames posted to the loop, not yet run.
+	serialQueued atomic.Int64
+	ctrl         chan ctrlReq
+	dropped      dropCounters
+	limiter      *rateLimiter
 
 	res     *resourceLayer
 	waiters []*waiter
@@ -349,7 +351,17 @@ func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan s
 			done = nil
 			d.loop.Post(func() { d.beginStop("context cancelled") })
 		case p := <-d.packets:
-			d.loop.Post(func() { d.receive(p) })
+			// Keep serial frames bounded while they wait for the loop,
+			// as the channel bounds them before.
+			if d.serialQueued.Add(1) > packetQueue {
+				d.serialQueued.Add(-1)
+				d.dropped.queueFull.Add(1)
+				continue
+			}
+			d.loop.Post(func() {
+				d.serialQueued.Add(-1)
+				d.receive(p)
+			})
 		case r := <-d.ctrl:
 			d.loop.Post(func() { d.command(r) })
 		case r := <-results:
