@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hasuite/hasuite/internal/tomlpos"
 )
 
 // maxTOML bounds the size of ha.toml.
@@ -122,7 +124,7 @@ func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
 	}
 	b = newBuilder(file)
 	b.c.Source = file
-	t := tomlApply{b: b, lines: locateTOML(string(data))}
+	t := tomlApply{b: b, lines: tomlpos.Scan(string(data))}
 	for _, k := range md.Undecoded() {
 		t.unknownKey(k)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hasuite/hasuite/internal/tomlpos"
 )
 
 // valueKind says which TOML types a setting takes and how they read as
@@ -26,14 +28,14 @@ const (
 // tomlApply maps decoded TOML onto directive applications.
 type tomlApply struct {
 	b     *builder
-	lines *tomlLines
+	lines *tomlpos.Lines
 }
 
-func (t *tomlApply) pos(path string) Pos { return Pos{t.b.file, t.lines.line(path)} }
+func (t *tomlApply) pos(path string) Pos { return Pos{t.b.file, t.lines.Line(path)} }
 
 func (t *tomlApply) unknownKey(k toml.Key) {
 	path := k.String()
-	pos := Pos{t.b.file, t.lines.plainLine(path)}
+	pos := Pos{t.b.file, t.lines.PlainLine(path)}
 	name := k[len(k)-1]
 	if len(k) == 1 {
 		if name == "node" {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hasuite/hasuite/internal/tomlpos"
 )
 
 // maxTimeout bounds every configured timeout.
@@ -73,11 +75,11 @@ func ParseTOML(r io.Reader, file string, nodes []string) ([]Group, error) {
 	if err != nil {
 		return nil, tomlError(file, err)
 	}
-	loc := locateTOML(src)
+	loc := tomlpos.Scan(src)
 	b := newBuilder(file, nodes)
-	at := func(path string) Pos { return Pos{File: file, Line: loc.line(path)} }
+	at := func(path string) Pos { return Pos{File: file, Line: loc.Line(path)} }
 	for _, k := range md.Undecoded() {
-		b.errorf(Pos{File: file, Line: loc.linePlain(strings.Join(k, "."))}, "unknown key %q", k.String())
+		b.errorf(Pos{File: file, Line: loc.PlainLine(strings.Join(k, "."))}, "unknown key %q", k.String())
 	}
 	for i, g := range doc.Group {
 		gp := fmt.Sprintf("group[%d]", i)

@@ -191,43 +191,6 @@ func TestTOMLErrors(t *testing.T) {
 	}
 }
 
-func TestLocateTOML(t *testing.T) {
-	src := `a = 1
-"quoted.key" = 'x'   # comment [[not]] a header
-[[group]]
-resources = [ "x", 'y',
-  """multi
-line ] " ' string""", ['nested'], {a = 1},
-  5 ]
-[[group]]
-[group.sub]
-k = "v"
-[[group.resource_options]]
-[[group.resource_options]]
-timeout = '''
-]
-'''
-after = 1
-`
-	loc := locateTOML(src)
-	for path, want := range map[string]int{
-		"a": 1, "quoted.key": 2, "group[0]": 3, "group[0].resources": 4,
-		"group[0].resources[0]": 4, "group[0].resources[1]": 4, "group[0].resources[2]": 5,
-		"group[0].resources[3]": 6, "group[0].resources[4]": 6, "group[0].resources[5]": 7,
-		"group[1]": 8, "group[1].sub": 9, "group[1].sub.k": 10,
-		"group[1].resource_options[0]": 11, "group[1].resource_options[1]": 12,
-		"group[1].resource_options[1].timeout": 13, "group[1].resource_options[1].after": 16,
-		"group[1].resource_options[1].nothing": 12, "nothing": 0,
-	} {
-		if got := loc.line(path); got != want {
-			t.Errorf("line(%q) = %d, want %d", path, got, want)
-		}
-	}
-	if got := loc.linePlain("group.resource_options.after"); got != 16 {
-		t.Errorf("linePlain = %d", got)
-	}
-}
-
 func TestTOMLAnnounceOptions(t *testing.T) {
 	base := "[[group]]\nnode = \"node1\"\nresources = [\"198.18.0.100/24/eth0\", \"httpd\"]\n[[group.resource_options]]\n"
 	tests := []struct {
