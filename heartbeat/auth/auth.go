@@ -9,6 +9,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
@@ -195,6 +196,25 @@ func (kr *Keyring) Verify(token string, data []byte) error {
 		return fmt.Errorf("%s signature (index %d) does not match", k.Method, idx)
 	}
 	return nil
+}
+
+// Equal reports whether two keyrings sign and accept the same: same
+// current index, same keys. (Not reflect.DeepEqual: the HMAC states a
+// keyring has cached are no part of its value.)
+func (kr *Keyring) Equal(o *Keyring) bool {
+	if kr == nil || o == nil {
+		return kr == o
+	}
+	if kr.Current != o.Current || len(kr.Keys) != len(o.Keys) {
+		return false
+	}
+	for i, k := range kr.Keys {
+		ok, found := o.Keys[i]
+		if !found || ok.Index != k.Index || ok.Method != k.Method || !bytes.Equal(ok.Secret, k.Secret) {
+			return false
+		}
+	}
+	return true
 }
 
 // Weak reports whether any configured key uses crc, which authenticates nothing.

@@ -121,3 +121,35 @@ func TestKeyringReusesMACs(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyringEqual(t *testing.T) {
+	k1 := Key{Index: 1, Method: SHA256, Secret: []byte("one")}
+	k2 := Key{Index: 2, Method: MD5, Secret: []byte("two")}
+	mk := func(cur int, keys ...Key) *Keyring {
+		kr, err := NewKeyring(cur, keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kr
+	}
+	a := mk(1, k1, k2)
+	a.Sign([]byte("fills the cache")) // cached HMAC state is not part of the value
+	if !a.Equal(mk(1, k1, k2)) {
+		t.Error("same keys reported different")
+	}
+	for name, b := range map[string]*Keyring{
+		"other current": mk(2, k1, k2),
+		"key missing":   mk(1, k1),
+		"other secret":  mk(1, k1, Key{Index: 2, Method: MD5, Secret: []byte("2")}),
+		"other method":  mk(1, k1, Key{Index: 2, Method: SHA1, Secret: []byte("two")}),
+		"nil":           nil,
+	} {
+		if a.Equal(b) {
+			t.Errorf("%s: reported equal", name)
+		}
+	}
+	var none *Keyring
+	if !none.Equal(nil) {
+		t.Error("nil keyrings differ")
+	}
+}

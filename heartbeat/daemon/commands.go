@@ -170,7 +170,7 @@ func (d *Daemon) reload() error {
 			restart = append(restart, name)
 		}
 	}
-	keysChanged := !reflect.DeepEqual(d.keys, cfg.Keys)
+	keysChanged := !d.keys.Equal(cfg.Keys)
 	d.keys = cfg.Keys
 	if cfg.Debug != d.cfg.Debug {
 		d.setDebug(cfg.Debug)
