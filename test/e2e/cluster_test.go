@@ -340,3 +340,79 @@ func TestIdenticalHACFWithBothAddressesOnOneInterfaceReportsEveryLinkUp(t *testi
 		}
 	}
 }
+
+// TestReloadRotatesKeysWithoutLosingThePeer rotates the cluster key with
+// "heartbeat -r" the way an operator would: add the new key everywhere,
+// sign with it, then drop the old one. The peers must stay active through
+// every step (a node that signed with a key its peer lacks would be
+// declared dead), each reload must say whether the keys changed, and a
+// setting that needs a restart must be refused by name.
+func TestReloadRotatesKeysWithoutLosingThePeer(t *testing.T) {
+	_, n1, n2 := pair(t, fastHACF)
+	const (
+		oldKey  = "1 sha256 e2e-Secret-Key-For-Tests\n"
+		newKey  = "2 sha256 the-New-Key-Of-The-Cluster\n"
+		both1   = "auth 1\n" + oldKey + newKey
+		both2   = "auth 2\n" + oldKey + newKey
+		newOnly = "auth 2\n" + newKey
+	)
+	reloaded := func(n *ourNode, keysChanged bool) {
+		t.Helper()
+		before := strings.Count(n.log(), "configuration reloaded")
+		if r := n.heartbeat("-r"); r.code != 0 {
+			t.Fatalf("%s: heartbeat -r = %v", n.name, r)
+		}
+		want := fmt.Sprintf(`"keys_changed": %v`, keysChanged)
+		if _, ok := testbed.WaitFor(cmdTimeout, slowPoll, func() bool {
+			lines := strings.Split(n.log(), "\n")
+			seen := 0
+			for _, l := range lines {
+				if strings.Contains(l, "configuration reloaded") {
+					seen++
+					if seen > before && strings.Contains(l, want) {
+						return true
+					}
+				}
+			}
+			return false
+		}); !ok {
+			t.Fatalf("%s: no reload logged with %s; log:\n%s", n.name, want, tail(n.log(), 10))
+		}
+	}
+	steady := func(step string) {
+		t.Helper()
+		time.Sleep(3 * fastDeadtime) // long enough for a wrongly signed peer to die
+		for _, n := range []*ourNode{n1, n2} {
+			other := map[string]string{"node1": "node2", "node2": "node1"}[n.name]
+			if st := n.peer(other).State; st != "active" {
+				t.Fatalf("%s: %s sees %s %q; log:\n%s", step, n.name, other, st, tail(n.log(), 15))
+			}
+			if strings.Contains(n.log(), "is dead") {
+				t.Fatalf("%s: %s declared its peer dead; log:\n%s", step, n.name, tail(n.log(), 15))
+			}
+		}
+	}
+
+	peerAddr := map[string]string{"node1": "198.18.0.2", "node2": "198.18.0.1"}
+	reloaded(n1, false) // nothing changed
+	for _, step := range []struct{ keys, name string }{
+		{both1, "new key added on both"},
+		{both2, "both sign with the new key"},
+		{newOnly, "old key dropped"},
+	} {
+		for _, n := range []*ourNode{n1, n2} {
+			n.writeConf(fastHACF(peerAddr[n.name]), step.keys)
+			reloaded(n, true)
+		}
+		steady(step.name)
+	}
+
+	// keepalive cannot change without a restart: refused by name, and the
+	// node keeps running with the old value.
+	n1.writeConf(ourHACF("200ms", "500ms", "2s", "ucast eth0 198.18.0.2"), newOnly)
+	r := n1.heartbeat("-r")
+	if r.code == 0 || !strings.Contains(r.stderr, "keepalive") {
+		t.Errorf("reload with a new keepalive = %v, want a failure naming keepalive", r)
+	}
+	steady("after the refused reload")
+}
