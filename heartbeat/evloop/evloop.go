@@ -87,6 +87,11 @@ func (l *Loop) setup() error {
 		return fmt.Errorf("epoll set non-blocking: %w", err)
 	}
 	l.epfile = os.NewFile(uintptr(l.epfd), "evloop")
+	// A file the runtime could not add to its poller takes no deadline;
+	// Wait would then fail at once instead of parking.
+	if err := l.epfile.SetReadDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("epoll set in the runtime poller: %w", err)
+	}
 	if l.epraw, err = l.epfile.SyscallConn(); err != nil {
 		return fmt.Errorf("epoll set in the runtime poller: %w", err)
 	}
