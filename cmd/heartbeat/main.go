@@ -186,11 +186,14 @@ func reloadDaemon(runDir string) int {
 // cheap while idle; explicit GOMAXPROCS or GOGC settings in the
 // environment still win.
 func tuneRuntime() {
-	// One processor: the daemon is one event loop plus goroutines that
-	// mostly wait, and with a second P the runtime wakes another thread
-	// to look for work every time the loop wakes (see heartbeat/evloop).
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
+	// At most two processors. Not one: the loop must never wait behind
+	// another goroutine's burst of work (a runner adding 100 VIPs, a
+	// burst of log lines) until the scheduler preempts it, 10-20 ms, a
+	// late heartbeat at keepalive 10ms. Not more: the daemon is one loop
+	// plus goroutines that mostly wait, and every idle P is a thread the
+	// runtime may wake to look for work.
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) > 2 {
+		runtime.GOMAXPROCS(2)
 	}
 	// The live heap is about 1 MiB; the default GOGC lets it grow to the
 	// 4 MiB minimum between collections. Half that keeps the resident set
