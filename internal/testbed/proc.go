@@ -2,7 +2,6 @@ package testbed
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -352,26 +351,17 @@ func (p *Proc) killGroup() {
 	}
 }
 
-// ExecResult is the outcome of a command run inside a process's namespaces.
-type ExecResult struct {
-	Stdout, Stderr string
-	// Code is the exit status; -1 if the command could not run or timed out
-	// (then Err says why).
-	Code int
-	Err  error
-}
-
 // Exec runs a command inside the namespaces of p: for a sandboxed process its
 // mount, UTS and network namespaces (nsenter), so it sees the daemon's private
 // /etc/ha.d and /run; when p has exited, a fresh sandbox with the same binds
 // and host name (which is what the machine would look like with the daemon
-// stopped). For a plain process it is Host.Run.
+// stopped). For a plain process it is Host.Exec.
 func (p *Proc) Exec(t testing.TB, name string, args ...string) ExecResult {
 	t.Helper()
-	timeout := p.host.bed.RunTimeout
 	if p.sb == nil {
-		return runSplit(timeout, nil, nil, "ip", append([]string{"netns", "exec", p.host.ns, name}, args...)...)
+		return p.host.Exec(t, name, args...)
 	}
+	timeout := p.host.bed.RunTimeout
 	if files, ok := p.openNS(); ok {
 		defer func() {
 			for _, f := range files {
@@ -381,10 +371,10 @@ func (p *Proc) Exec(t testing.TB, name string, args ...string) ExecResult {
 		// The namespaces are passed as open files, so the PID being reused
 		// between the check and nsenter cannot send us somewhere else.
 		argv := append([]string{"--mount=/proc/self/fd/3", "--uts=/proc/self/fd/4", "--net=/proc/self/fd/5", "--", name}, args...)
-		return runSplit(timeout, p.sb.Env, files, "nsenter", argv...)
+		return runCmd(timeout, p.sb.Env, files, "nsenter", argv...)
 	}
 	argv := p.sb.argv(p.host, false, name, args)
-	return runSplit(timeout, p.sb.Env, nil, argv[0], argv[1:]...)
+	return runCmd(timeout, p.sb.Env, nil, argv[0], argv[1:]...)
 }
 
 // openNS opens the mount, UTS and network namespaces of the live process and
@@ -415,31 +405,4 @@ func (p *Proc) openNS() ([]*os.File, bool) {
 		return nil, false
 	}
 	return files, true
-}
-
-// runSplit runs a command with a timeout and separate stdout and stderr.
-func runSplit(timeout time.Duration, env []string, extra []*os.File, name string, args ...string) ExecResult {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = time.Second
-	cmd.Env = env
-	cmd.ExtraFiles = extra
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	res := ExecResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: -1}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		res.Err = fmt.Errorf("%s: timed out after %v", name, timeout)
-	case err == nil:
-		res.Code = 0
-	case errors.As(err, &ee) && ee.Exited():
-		res.Code = ee.ExitCode()
-	default:
-		res.Err = err
-	}
-	return res
 }

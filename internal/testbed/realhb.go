@@ -229,7 +229,7 @@ func (r *RealHB) WaitClStatus(t testing.TB, timeout time.Duration, want string, 
 	took, out, code, ok := r.poll(t, timeout, func(out string, _ int) bool { return out == want }, args...)
 	if !ok {
 		t.Fatalf("testbed: on %s, cl_status %s: want %q within %v, last %q (exit %d), daemon running=%v; log:\n%s",
-			r.Node, strings.Join(args, " "), want, timeout, out, code, r.Running(), tail(r.Log(), 40))
+			r.Node, strings.Join(args, " "), want, timeout, out, code, r.Running(), Tail(r.Log(), 40))
 	}
 	return took
 }
@@ -245,7 +245,7 @@ func (r *RealHB) WaitSettled(t testing.TB, timeout time.Duration) time.Duration 
 	t.Helper()
 	took, out, code, ok := r.poll(t, timeout, func(out string, code int) bool { return code == 0 && out != "transition" }, "rscstatus")
 	if !ok {
-		t.Fatalf("testbed: %s did not settle within %v: rscstatus %q (exit %d); log:\n%s", r.Node, timeout, out, code, tail(r.Log(), 40))
+		t.Fatalf("testbed: %s did not settle within %v: rscstatus %q (exit %d); log:\n%s", r.Node, timeout, out, code, Tail(r.Log(), 40))
 	}
 	return took
 }
@@ -577,13 +577,4 @@ func readFile(p string) string {
 		return fmt.Sprintf("(%v)", err)
 	}
 	return string(b)
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -104,7 +104,7 @@ func TestRealHeartbeatPair(t *testing.T) {
 		t.Errorf("beta declared dead after %v, before deadtime %v", took, smokeDeadtime)
 	}
 	if !strings.Contains(alpha.Log(), "node beta: is dead") {
-		t.Errorf("alpha's log lacks the death of beta:\n%s", tail(alpha.Log(), 20))
+		t.Errorf("alpha's log lacks the death of beta:\n%s", Tail(alpha.Log(), 20))
 	}
 
 	// With the daemon gone, cl_status runs in a fresh sandbox and says so.
@@ -117,7 +117,7 @@ func TestRealHeartbeatPair(t *testing.T) {
 		t.Fatal("alpha still running after Stop")
 	}
 	if !strings.Contains(alpha.Log(), "alpha Heartbeat shutdown complete.") {
-		t.Errorf("alpha did not shut down gracefully:\n%s", tail(alpha.Log(), 20))
+		t.Errorf("alpha did not shut down gracefully:\n%s", Tail(alpha.Log(), 20))
 	}
 }
 
@@ -206,7 +206,7 @@ func TestRealHeartbeatTakeover(t *testing.T) {
 		deadline := time.Now().Add(smokeJoinBound)
 		for !hasVIP(h) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never got %s; log:\n%s", h.Name, vip, tail(r.Log(), 30))
+				t.Fatalf("%s never got %s; log:\n%s", h.Name, vip, Tail(r.Log(), 30))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Addresses of the attack test.
@@ -136,15 +137,15 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 
 	n1 := startOurs(t, h1, "node1", ourHACF("50ms", "500ms", "2s", "ucast eth0 198.18.0.2"), sha256Authkeys)
 	n2 := startOurs(t, h2, "node2", ourHACF("50ms", "500ms", "2s", "ucast eth0 198.18.0.1", "ucast eth0 198.18.0.66"), sha256Authkeys)
-	n1.waitNodeStatus("node2", "active", joinBound)
-	n2.waitNodeStatus("node1", "active", joinBound)
+	n1.WaitNodeStatus("node2", "active", joinBound)
+	n2.WaitNodeStatus("node1", "active", joinBound)
 	n1.waitPeerDeadtime("node2", deadtime)
-	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool { return len(atk.captured()) >= 5 }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, e2ekit.SlowPoll, func() bool { return len(atk.captured()) >= 5 }); !ok {
 		t.Fatalf("the attacker captured %d packets of node2", len(atk.captured()))
 	}
 
 	// (a) Forgeries.
-	before := n1.status()
+	before := n1.Status()
 	peer0, _ := findNode(before, "node2")
 	genuine := atk.captured()[len(atk.captured())-1]
 	end := bytes.Index(genuine, []byte("%%%\n"))
@@ -195,8 +196,8 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	c0 := counts(before.Dropped)
 	var got map[string]uint64
 	total := uint64(len(kinds) * copies)
-	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool {
-		got = counts(n1.status().Dropped)
+	if _, ok := testbed.WaitFor(5*time.Second, e2ekit.SlowPoll, func() bool {
+		got = counts(n1.Status().Dropped)
 		var sum uint64
 		for k, v := range got {
 			sum += v - c0[k]
@@ -210,29 +211,29 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 			t.Errorf("dropped.%s grew by %d, want %d (before %v, after %v)", k, got[k]-c0[k], w, c0, got)
 		}
 	}
-	after := n1.status()
+	after := n1.Status()
 	peer1, _ := findNode(after, "node2")
 	if peer1.State != "active" || peer1.Generation != peer0.Generation {
 		t.Errorf("forgeries changed node1's view of node2: before %+v, after %+v", peer0, peer1)
 	}
-	if r := n1.clStatus("nodestatus", "node2"); r.stdout != "active\n" || r.code != 0 {
+	if r := n1.ClStatus("nodestatus", "node2"); r.Stdout != "active\n" || r.Code != 0 {
 		t.Errorf("node1 after the forgeries: nodestatus node2 = %v", r)
 	}
-	if strings.Contains(n1.log(), "heartbeat restart on node node2") {
-		t.Errorf("a forged status was taken for a restart of node2:\n%s", tail(n1.log(), 20))
+	if strings.Contains(n1.Log(), "heartbeat restart on node node2") {
+		t.Errorf("a forged status was taken for a restart of node2:\n%s", testbed.Tail(n1.Log(), 20))
 	}
 
 	// (b) Replays. Let node2 send enough that its first packets are far
 	// behind its last (old duplicates count as replays, recent ones as
 	// duplicates), then crash it.
-	if _, ok := testbed.WaitFor(20*time.Second, slowPoll, func() bool { return n1.peer("node2").LastSeq >= 100 }); !ok {
+	if _, ok := testbed.WaitFor(20*time.Second, e2ekit.SlowPoll, func() bool { return n1.peer("node2").LastSeq >= 100 }); !ok {
 		t.Fatalf("node2's sequence did not reach 100: %+v", n1.peer("node2"))
 	}
-	n2.kill()
-	n1.waitNodeStatus("node2", "dead", 10*time.Second)
+	n2.Kill()
+	n1.WaitNodeStatus("node2", "dead", 10*time.Second)
 	capture := atk.captured()
 	t.Logf("captured %d genuine packets of node2 for the replay", len(capture))
-	core0 := n1.status().Core.Counters
+	core0 := n1.Status().Core.Counters
 
 	// replayFor replays the capture in rounds for d, polling between
 	// rounds that check(stage) holds.
@@ -252,8 +253,8 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	}
 	stillDead := func(stage string) {
 		t.Helper()
-		if r := n1.clStatus("nodestatus", "node2"); r.stdout != "dead\n" || r.code != 1 {
-			t.Fatalf("%s: node1 says node2 is %v, want dead; log:\n%s", stage, r, tail(n1.log(), 20))
+		if r := n1.ClStatus("nodestatus", "node2"); r.Stdout != "dead\n" || r.Code != 1 {
+			t.Fatalf("%s: node1 says node2 is %v, want dead; log:\n%s", stage, r, testbed.Tail(n1.Log(), 20))
 		}
 	}
 	// A burst at once, then a steady replay over seconds.
@@ -261,9 +262,9 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 		atk.send(t, capture...)
 	}
 	rounds := replayFor(3*time.Second, "replay after the crash", stillDead)
-	var core1 = n1.status().Core.Counters
-	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool {
-		core1 = n1.status().Core.Counters
+	var core1 = n1.Status().Core.Counters
+	if _, ok := testbed.WaitFor(5*time.Second, e2ekit.SlowPoll, func() bool {
+		core1 = n1.Status().Core.Counters
 		return core1.RxReplay > core0.RxReplay && core1.RxDuplicate > core0.RxDuplicate
 	}); !ok {
 		t.Errorf("replays not counted: rx_replay %d -> %d, rx_duplicate %d -> %d",
@@ -278,24 +279,24 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	if p := n1.peer("node2"); p.State != "dead" {
 		t.Errorf("node1's view of node2 after the replay: %+v", p)
 	}
-	if l := n1.clStatus("hblinkstatus", "node2", "eth0"); l.stdout != "dead\n" {
+	if l := n1.ClStatus("hblinkstatus", "node2", "eth0"); l.Stdout != "dead\n" {
 		t.Errorf("replays revived node2's link on node1: %v", l)
 	}
 
 	// (b2) The same replay right after node1 restarts: what it knew of
 	// node2 must survive the restart (Heartbeat 3.0.6 forgets it).
-	n1.kill()
-	n1.start()
+	n1.Kill()
+	n1.Start()
 	linkUp := 0
 	notAlive := func(stage string) {
 		t.Helper()
-		st, err := n1.tryStatus()
+		st, err := n1.TryStatus()
 		if err != nil {
 			return // between start and the socket
 		}
 		p, _ := findNode(st, "node2")
 		if p.State == "active" || p.State == "up" {
-			t.Fatalf("%s: node1 takes node2 for %s: %+v; log:\n%s", stage, p.State, p, tail(n1.log(), 20))
+			t.Fatalf("%s: node1 takes node2 for %s: %+v; log:\n%s", stage, p.State, p, testbed.Tail(n1.Log(), 20))
 		}
 		if l, _ := findLink(p, "eth0"); l.State == "up" {
 			linkUp++
@@ -309,19 +310,19 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 		t.Errorf("after node1's restart, replayed duplicates of node2's packets made node1 report node2's link eth0 up "+
 			"(hactl status, %d of the polls during the replay) although node2 is down; view now %+v", linkUp, n1.peer("node2"))
 	}
-	n1.waitNodeStatus("node2", "dead", 10*time.Second)
+	n1.WaitNodeStatus("node2", "dead", 10*time.Second)
 
 	// (c) A genuine restart of node2 (new generation) is accepted.
-	n2.start()
-	n1.waitNodeStatus("node2", "active", joinBound)
-	n2.waitNodeStatus("node1", "active", joinBound)
-	if strings.Contains(n1.log(), "returning after partition") {
-		t.Errorf("node1 took a replay for a return after partition:\n%s", tail(n1.log(), 20))
+	n2.Start()
+	n1.WaitNodeStatus("node2", "active", joinBound)
+	n2.WaitNodeStatus("node1", "active", joinBound)
+	if strings.Contains(n1.Log(), "returning after partition") {
+		t.Errorf("node1 took a replay for a return after partition:\n%s", testbed.Tail(n1.Log(), 20))
 	}
-	if r := n1.clStatus("hbstatus"); r.code != 0 {
+	if r := n1.ClStatus("hbstatus"); r.Code != 0 {
 		t.Errorf("node1 no longer answers: %v", r)
 	}
-	if n1.proc.Exited() {
+	if n1.Proc.Exited() {
 		t.Errorf("node1's daemon exited")
 	}
 }

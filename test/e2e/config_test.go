@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary drives
@@ -45,27 +46,16 @@ func TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary(t *testing.T) 
 	}
 	for i, c := range cases {
 		dir := filepath.Join(b.Dir, "conf", string(rune('a'+i)))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "ha.cf"), []byte(c.hacf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		keys := filepath.Join(dir, "authkeys")
-		if err := os.WriteFile(keys, []byte(sha256Authkeys), c.keyMode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(keys, c.keyMode); err != nil {
-			t.Fatal(err)
-		}
+		e2ekit.WriteFile(t, filepath.Join(dir, "ha.cf"), c.hacf, 0o644)
+		e2ekit.WriteFile(t, filepath.Join(dir, "authkeys"), sha256Authkeys, c.keyMode)
 
-		r := runIn(t, h, heartbeatBin, "-t", "-c", dir, "-n", "node1")
-		if r.code != c.wantCode {
+		r := h.Exec(t, e2ekit.Bin("heartbeat"), "-t", "-c", dir, "-n", "node1")
+		if r.Code != c.wantCode {
 			t.Errorf("%s: heartbeat -t = %v, want exit %d", c.name, r, c.wantCode)
 		}
 		for _, w := range c.wantOutput {
-			if !strings.Contains(r.stdout, w) {
-				t.Errorf("%s: heartbeat -t output lacks %q:\n%s", c.name, w, r.stdout)
+			if out := r.Stdout + r.Stderr; !strings.Contains(out, w) {
+				t.Errorf("%s: heartbeat -t output lacks %q:\n%s", c.name, w, out)
 			}
 		}
 		if c.wantCode == 0 {
@@ -74,16 +64,17 @@ func TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary(t *testing.T) 
 
 		// The daemon itself refuses to start, at once, and leaves nothing running.
 		runDir, stateDir := filepath.Join(dir, "run"), filepath.Join(dir, "state")
-		d := runIn(t, h, heartbeatBin, "-c", dir, "-n", "node1", "--run-dir", runDir, "--state-dir", stateDir)
-		if d.code != 6 || !strings.Contains(d.stdout, "Configuration error, heartbeat not started.") {
+		d := h.Exec(t, e2ekit.Bin("heartbeat"), "-c", dir, "-n", "node1", "--run-dir", runDir, "--state-dir", stateDir)
+		dout := d.Stdout + d.Stderr
+		if d.Code != 6 || !strings.Contains(dout, "Configuration error, heartbeat not started.") {
 			t.Errorf("%s: daemon = %v, want exit 6 and \"Configuration error, heartbeat not started.\"", c.name, d)
 		}
-		if d.took > 3*time.Second {
-			t.Errorf("%s: the daemon took %v to refuse a bad configuration", c.name, d.took)
+		if d.Took > 3*time.Second {
+			t.Errorf("%s: the daemon took %v to refuse a bad configuration", c.name, d.Took)
 		}
 		for _, w := range c.wantOutput {
-			if !strings.Contains(d.stdout, w) {
-				t.Errorf("%s: daemon's error lacks %q:\n%s", c.name, w, d.stdout)
+			if !strings.Contains(dout, w) {
+				t.Errorf("%s: daemon's error lacks %q:\n%s", c.name, w, dout)
 			}
 		}
 		if _, err := os.Stat(filepath.Join(runDir, "heartbeat.pid")); err == nil {

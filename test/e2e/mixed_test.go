@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Timings of the mixed cluster. The real node's deadtime is whole seconds
@@ -63,7 +64,7 @@ func mixedCluster(t *testing.T, authkeys string) {
 	real := h2.StartRealHeartbeat(t, realCfg)
 	start := time.Now()
 	real.WaitNodeStatus(t, "node1", "active", realJoinBound)
-	ours.waitNodeStatus("node2", "active", realJoinBound)
+	ours.WaitNodeStatus("node2", "active", realJoinBound)
 	t.Logf("join: both sides active after %v", time.Since(start).Round(time.Millisecond))
 	settled := real.WaitSettled(t, realSettleBound)
 	t.Logf("the real node left rscstatus transition after %v more", settled.Round(time.Millisecond))
@@ -82,20 +83,20 @@ func mixedCluster(t *testing.T, authkeys string) {
 	restartOurs := func() {
 		t.Helper()
 		real.WaitSettled(t, realSettleBound)
-		ours.start()
+		ours.Start()
 	}
 
 	bothActive := func(phase string) {
 		t.Helper()
 		real.WaitNodeStatus(t, "node1", "active", realJoinBound)
-		ours.waitNodeStatus("node2", "active", realJoinBound)
+		ours.WaitNodeStatus("node2", "active", realJoinBound)
 		real.WaitSettled(t, realSettleBound)
 		t.Logf("%s: both sides active again", phase)
 	}
 
 	// (i) Our node crashes and comes back.
 	start = time.Now()
-	ours.kill()
+	ours.Kill()
 	real.WaitNodeStatus(t, "node1", "dead", realDeadBound)
 	t.Logf("(i) real node declared our crashed node dead %v after SIGKILL (deadtime %v)",
 		time.Since(start).Round(time.Millisecond), mixedDeadtime)
@@ -112,32 +113,32 @@ func mixedCluster(t *testing.T, authkeys string) {
 	ours.waitPeerDeadtime("node2", mixedDeadtime)
 	beforeStop := len(real.Log())
 	start = time.Now()
-	stopped := make(chan result, 1)
-	go func() { stopped <- ours.heartbeat("-k") }()
+	stopped := make(chan testbed.ExecResult, 1)
+	go func() { stopped <- ours.Heartbeat("-k") }()
 	const notice = "Received shutdown notice from 'node1'."
-	noticed, ok := testbed.WaitFor(realDeadBound, fastPoll, func() bool {
-		return strings.Contains(logSince(real.Log(), beforeStop), notice)
+	noticed, ok := testbed.WaitFor(realDeadBound, e2ekit.FastPoll, func() bool {
+		return strings.Contains(e2ekit.LogSince(real.Log(), beforeStop), notice)
 	})
 	if !ok {
-		t.Fatalf("(ii) the real node never logged %q; its log:\n%s", notice, tail(logSince(real.Log(), beforeStop), 20))
+		t.Fatalf("(ii) the real node never logged %q; its log:\n%s", notice, testbed.Tail(e2ekit.LogSince(real.Log(), beforeStop), 20))
 	}
-	var kr result
+	var kr testbed.ExecResult
 	select {
 	case kr = <-stopped:
-	case <-time.After(2 * cmdTimeout):
+	case <-time.After(2 * e2ekit.CmdTimeout):
 		t.Fatal("(ii) heartbeat -k did not return")
 	}
-	if kr.code != 0 {
+	if kr.Code != 0 {
 		t.Errorf("(ii) heartbeat -k = %v", kr)
 	}
 	real.WaitNodeStatus(t, "node1", "dead", realDeadBound)
 	deadAfter := time.Since(start)
 	t.Logf("(ii) real node logged our shutdone %v after heartbeat -k (which took %v); nodestatus dead after %v; its log:\n%s",
-		noticed.Round(time.Millisecond), kr.took.Round(time.Millisecond), deadAfter.Round(time.Millisecond), tail(logSince(real.Log(), beforeStop), 12))
+		noticed.Round(time.Millisecond), kr.Took.Round(time.Millisecond), deadAfter.Round(time.Millisecond), testbed.Tail(e2ekit.LogSince(real.Log(), beforeStop), 12))
 	if noticed >= time.Second {
 		t.Errorf("(ii) real node logged our shutdone %v after heartbeat -k, want < 1s (deadtime %v)", noticed, mixedDeadtime)
 	}
-	if !strings.Contains(logSince(real.Log(), beforeStop), "Resources being acquired from node1.") {
+	if !strings.Contains(e2ekit.LogSince(real.Log(), beforeStop), "Resources being acquired from node1.") {
 		t.Errorf("(ii) the real node did not take over from our stopped node")
 	}
 	restartOurs()
@@ -184,11 +185,11 @@ func mixedCluster(t *testing.T, authkeys string) {
 	if took >= mixedDeadtime {
 		t.Errorf("(iv) our node noticed the real node's graceful stop after %v, not before deadtime %v", took, mixedDeadtime)
 	}
-	if !strings.Contains(ours.log(), "node node2 announced a graceful stop (shutdone)") {
-		t.Errorf("(iv) our node did not log the real node's shutdone:\n%s", tail(ours.log(), 20))
+	if !strings.Contains(ours.Log(), "node node2 announced a graceful stop (shutdone)") {
+		t.Errorf("(iv) our node did not log the real node's shutdone:\n%s", testbed.Tail(ours.Log(), 20))
 	}
 	if !strings.Contains(real.Log(), "Heartbeat shutdown complete.") {
-		t.Errorf("(iv) the real node did not shut down gracefully:\n%s", tail(real.Log(), 20))
+		t.Errorf("(iv) the real node did not shut down gracefully:\n%s", testbed.Tail(real.Log(), 20))
 	}
 
 	// Neither side rejected anything of the other during the whole test.
@@ -197,20 +198,11 @@ func mixedCluster(t *testing.T, authkeys string) {
 			t.Errorf("the real node's log has %q", w)
 		}
 	}
-	st := ours.status()
+	st := ours.Status()
 	if st.Dropped.BadAuth != 0 || st.Dropped.NoAuth != 0 || st.Dropped.Malformed != 0 || st.Dropped.TooLarge != 0 {
 		t.Errorf("our node dropped packets of the real node: %+v", st.Dropped)
 	}
-	if strings.Contains(ours.log(), "returning after partition") {
-		t.Errorf("our node saw a return after partition:\n%s", tail(ours.log(), 20))
+	if strings.Contains(ours.Log(), "returning after partition") {
+		t.Errorf("our node saw a return after partition:\n%s", testbed.Tail(ours.Log(), 20))
 	}
-}
-
-// logSince is the part of a growing log after its first n bytes (all of it
-// if the log was rewritten meanwhile).
-func logSince(log string, n int) string {
-	if n > len(log) {
-		return log
-	}
-	return log[n:]
 }

@@ -1,12 +1,9 @@
 package e2efence
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,16 +12,14 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
-// Bounds: they only decide how long a broken build takes to fail.
+// Bounds (e2ekit's bound one command and a start): they only decide how
+// long a broken build takes to fail.
 const (
-	cmdTimeout  = 15 * time.Second
-	startBound  = 10 * time.Second
 	settleBound = 25 * time.Second
 	moveBound   = 15 * time.Second
-	slowPoll    = 20 * time.Millisecond
-	fastPoll    = 5 * time.Millisecond
 
 	deadtime = 500 * time.Millisecond
 )
@@ -55,155 +50,36 @@ func hacf(peerHB string, extra ...string) string {
 	return b.String()
 }
 
-type result struct {
-	stdout, stderr string
-	code           int // -1: did not run or timed out
-	err            error
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d (%v), stdout %q, stderr %q", r.code, r.err, r.stdout, r.stderr)
-}
-
-func run(timeout time.Duration, env []string, name string, args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = time.Second
-	if env != nil {
-		cmd.Env = env
-	}
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String(), code: -1}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		r.err = fmt.Errorf("%s: timed out after %v", name, timeout)
-	case err == nil:
-		r.code = 0
-	case errors.As(err, &ee) && ee.Exited():
-		r.code = ee.ExitCode()
-	default:
-		r.err = err
-	}
-	return r
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func writeFile(t *testing.T, p, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ourNode is one of our daemons in a test host.
-type ourNode struct {
-	t                      *testing.T
-	host                   *testbed.Host
-	name                   string
-	confDir, runDir, state string
-	env                    []string // nil: inherit
-	proc                   *testbed.Proc
-	procs                  []*testbed.Proc
-}
+// ourNode is one of our daemons in a test host (e2ekit.Node), with its
+// haresources: node1 holds the VIP.
+type ourNode struct{ *e2ekit.Node }
 
 func newNode(t *testing.T, h *testbed.Host, name, hacfText string) *ourNode {
 	t.Helper()
-	dir := filepath.Join(h.Bed().Dir, h.Name, "ours-"+name)
-	n := &ourNode{t: t, host: h, name: name, confDir: filepath.Join(dir, "etc"),
-		runDir: filepath.Join(dir, "run"), state: filepath.Join(dir, "state")}
-	for _, d := range []string{n.confDir, n.runDir, n.state, filepath.Join(n.confDir, "resource.d")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	n := &ourNode{e2ekit.NewNode(t, h, name)}
+	if err := os.MkdirAll(filepath.Join(n.ConfDir, "resource.d"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(n.confDir, "ha.cf"), hacfText, 0o644)
-	writeFile(t, filepath.Join(n.confDir, "authkeys"), authkeys, 0o600)
-	writeFile(t, filepath.Join(n.confDir, "haresources"), haresRes, 0o644)
+	n.WriteConf(hacfText, authkeys)
+	e2ekit.WriteFile(t, filepath.Join(n.ConfDir, "haresources"), haresRes, 0o644)
+	// Started when "cl_status hbstatus" says heartbeat runs.
+	n.Ready = func() error {
+		if r := n.ClStatus("hbstatus"); r.Code != 0 {
+			return errors.New(r.String())
+		}
+		return nil
+	}
+	// heartbeat -k returns once the daemon has given up its group.
+	n.HeartbeatTimeout = e2ekit.CmdTimeout + 60*time.Second
 	return n
-}
-
-// start runs the daemon ("ip netns exec NS heartbeat ...", with n.env if
-// set) and waits until its control socket answers.
-func (n *ourNode) start() {
-	n.t.Helper()
-	args := []string{"-c", n.confDir, "-n", n.name, "--run-dir", n.runDir, "--state-dir", n.state}
-	if n.env != nil {
-		// testbed.Host.Start inherits the test's environment; env(1) adds ours.
-		n.proc = n.host.Start(n.t, "env", append(append(append([]string{}, n.env...), heartbeatBin), args...)...)
-	} else {
-		n.proc = n.host.Start(n.t, heartbeatBin, args...)
-	}
-	n.procs = append(n.procs, n.proc)
-	var last result
-	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
-		if n.proc.Exited() {
-			return true
-		}
-		last = n.clStatus("hbstatus")
-		return last.code == 0
-	})
-	if n.proc.Exited() {
-		n.t.Fatalf("%s: heartbeat exited during start-up (exit %d); log:\n%s", n.name, n.proc.ExitCode(), n.proc.Log())
-	}
-	if !ok {
-		n.t.Fatalf("%s: daemon did not answer within %v (last %v); log:\n%s", n.name, took, last, n.proc.Log())
-	}
-}
-
-func (n *ourNode) log() string {
-	var b strings.Builder
-	for _, p := range n.procs {
-		b.WriteString(p.Log())
-	}
-	return b.String()
-}
-
-func (n *ourNode) clStatus(args ...string) result {
-	return run(cmdTimeout, nil, clStatusBin, append([]string{"--run-dir", n.runDir}, args...)...)
-}
-
-func (n *ourNode) heartbeat(args ...string) result {
-	return run(cmdTimeout+60*time.Second, nil, heartbeatBin, append(args, "--run-dir", n.runDir)...)
-}
-
-func (n *ourNode) rsc() string {
-	r := n.clStatus("rscstatus")
-	if r.code != 0 {
-		return fmt.Sprintf("<%v>", r)
-	}
-	return strings.TrimSpace(r.stdout)
-}
-
-func (n *ourNode) waitRsc(want string, timeout time.Duration) time.Duration {
-	n.t.Helper()
-	var last string
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
-	if !ok {
-		n.t.Fatalf("%s: cl_status rscstatus: want %q within %v, last %q; log:\n%s", n.name, want, timeout, last, tail(n.log(), 40))
-	}
-	return took
 }
 
 // waitLog waits until the node's log contains s.
 func (n *ourNode) waitLog(s string, timeout time.Duration) time.Duration {
-	n.t.Helper()
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return strings.Contains(n.log(), s) })
+	n.T.Helper()
+	took, ok := testbed.WaitFor(timeout, e2ekit.SlowPoll, func() bool { return strings.Contains(n.Log(), s) })
 	if !ok {
-		n.t.Fatalf("%s: log has no %q within %v; log:\n%s", n.name, s, timeout, tail(n.log(), 40))
+		n.T.Fatalf("%s: log has no %q within %v; log:\n%s", n.Name, s, timeout, testbed.Tail(n.Log(), 40))
 	}
 	return took
 }
@@ -245,18 +121,18 @@ func newCluster(t *testing.T, extra1, extra2 []string, before func(c *cluster)) 
 // startAndSettle starts both daemons and waits for node1 to hold the VIP.
 func (c *cluster) startAndSettle() {
 	c.t.Helper()
-	c.n1.start()
-	c.n2.start()
-	c.n1.waitRsc("local", settleBound)
-	c.n2.waitRsc("none", settleBound)
-	c.mac1, c.mac2 = macOf(c.t, c.h1), macOf(c.t, c.h2)
-	waitAddr(c.t, c.h1, vip, true, moveBound)
-	if hasAddr(c.t, c.h2, vip) {
+	c.n1.Start()
+	c.n2.Start()
+	c.n1.WaitRsc("local", settleBound)
+	c.n2.WaitRsc("none", settleBound)
+	c.mac1, c.mac2 = e2ekit.MACOf(c.t, c.h1), e2ekit.MACOf(c.t, c.h2)
+	e2ekit.WaitAddr(c.t, c.h1, vip, true, moveBound)
+	if e2ekit.HasAddr(c.t, c.h2, vip) {
 		c.t.Fatalf("node2 has the VIP while node1 holds the group")
 	}
 	// Give the client a neighbour entry for the VIP.
 	c.ping()
-	waitNeigh(c.t, c.client, vip, c.mac1, moveBound)
+	e2ekit.WaitNeigh(c.t, c.client, vip, c.mac1, moveBound)
 }
 
 // ping sends one echo request from the client to the VIP (best effort).
@@ -264,47 +140,6 @@ func (c *cluster) ping() bool {
 	out, err := c.client.Run(c.t, "ping", "-n", "-c", "1", "-W", "1", vip)
 	_ = out
 	return err == nil
-}
-
-func macOf(t *testing.T, h *testbed.Host) string {
-	t.Helper()
-	var mac string
-	if err := h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		mac = l.Attrs().HardwareAddr.String()
-		return nil
-	}); err != nil {
-		t.Fatalf("%s: eth0: %v", h.Name, err)
-	}
-	return mac
-}
-
-// hasAddr reports whether ip is configured on the host's eth0.
-func hasAddr(t *testing.T, h *testbed.Host, ip string) bool {
-	t.Helper()
-	found := false
-	if err := h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		addrs, err := netlink.AddrList(l, netlink.FAMILY_V4)
-		if err != nil {
-			return err
-		}
-		for _, a := range addrs {
-			if a.IP.String() == ip {
-				found = true
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("%s: addresses: %v", h.Name, err)
-	}
-	return found
 }
 
 // answersVIP reports whether the host could answer for ip on the LAN: the
@@ -322,50 +157,7 @@ func answersVIP(t *testing.T, h *testbed.Host, ip string) bool {
 	}); err != nil {
 		t.Fatalf("%s: eth0: %v", h.Name, err)
 	}
-	return up && hasAddr(t, h, ip)
-}
-
-func waitAddr(t *testing.T, h *testbed.Host, ip string, want bool, timeout time.Duration) time.Duration {
-	t.Helper()
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want })
-	if !ok {
-		t.Fatalf("%s: address %s present=%v, want %v within %v", h.Name, ip, !want, want, timeout)
-	}
-	return took
-}
-
-func neigh(h *testbed.Host, ip string) (mac string, err error) {
-	err = h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		ns, err := netlink.NeighList(l.Attrs().Index, netlink.FAMILY_V4)
-		if err != nil {
-			return err
-		}
-		for _, n := range ns {
-			if n.IP.String() == ip {
-				mac = n.HardwareAddr.String()
-			}
-		}
-		return nil
-	})
-	return mac, err
-}
-
-func waitNeigh(t *testing.T, client *testbed.Host, ip, mac string, timeout time.Duration) time.Duration {
-	t.Helper()
-	var got string
-	var err error
-	took, ok := testbed.WaitFor(timeout, fastPoll, func() bool {
-		got, err = neigh(client, ip)
-		return err == nil && got == mac
-	})
-	if !ok {
-		t.Fatalf("client neighbour table: %s is %q (err %v), want %s within %v", ip, got, err, mac, timeout)
-	}
-	return took
+	return up && e2ekit.HasAddr(t, h, ip)
 }
 
 // pluginScript is the STONITH test device: a cluster-glue external plugin
@@ -415,7 +207,7 @@ func newFenceDevice(t *testing.T) *fenceDevice {
 	}
 	d.log = filepath.Join(d.dir, "fence.log")
 	d.flag = filepath.Join(d.dir, "broken")
-	writeFile(t, filepath.Join(d.dir, "e2efence"), pluginScript, 0o755)
+	e2ekit.WriteFile(t, filepath.Join(d.dir, "e2efence"), pluginScript, 0o755)
 	return d
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hasuite/hasuite/watchdog/watchdogtest"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // TestOrderlyStopDisarmsTheWatchdog: heartbeat -k on a node with
@@ -23,16 +24,16 @@ func TestOrderlyStopDisarmsTheWatchdog(t *testing.T) {
 		emu = &watchdogtest.Emulator{Path: filepath.Join(t.TempDir(), "watchdog"), Margin: margin,
 			OnFire: func() { c.h1.PowerOff() }}
 		emu.Start(t)
-		writeFile(t, filepath.Join(c.n1.confDir, "ha.cf"), hacf(node2HB, "watchdog "+emu.Path), 0o644)
+		e2ekit.WriteFile(t, filepath.Join(c.n1.ConfDir, "ha.cf"), hacf(node2HB, "watchdog "+emu.Path), 0o644)
 	})
 	c.startAndSettle()
 	if !emu.WaitKicks(5, 5*time.Second) {
 		t.Fatalf("watchdog not kicked: %+v", emu.State())
 	}
-	if r := c.n1.heartbeat("-k"); r.code != 0 {
-		t.Fatalf("heartbeat -k on node1: %v; log:\n%s", r, tail(c.n1.log(), 30))
+	if r := c.n1.Heartbeat("-k"); r.Code != 0 {
+		t.Fatalf("heartbeat -k on node1: %v; log:\n%s", r, testbed.Tail(c.n1.Log(), 30))
 	}
-	if err := c.n1.proc.Wait(10 * time.Second); err != nil {
+	if err := c.n1.Proc.Wait(10 * time.Second); err != nil {
 		t.Errorf("node1 after heartbeat -k: %v", err)
 	}
 	if !emu.WaitDisarmed(5 * time.Second) {
@@ -43,7 +44,7 @@ func TestOrderlyStopDisarmsTheWatchdog(t *testing.T) {
 		t.Errorf("after an orderly stop and %v: %+v, want disarmed and not fired", margin+500*time.Millisecond, st)
 	}
 	// node2 takes over on shutdone, without fencing or deadtime.
-	c.n2.waitRsc("foreign", moveBound)
+	c.n2.WaitRsc("foreign", moveBound)
 }
 
 // TestSystemdNotifyReadyAndStopping runs node1 with NOTIFY_SOCKET set to
@@ -89,11 +90,11 @@ func TestSystemdNotifyReadyAndStopping(t *testing.T) {
 	}
 
 	c := newCluster(t, nil, nil, nil)
-	c.n1.env = []string{"NOTIFY_SOCKET=" + sock}
-	c.n1.start()
-	c.n1.waitRsc("local", settleBound) // alone: active after initdead, holds its group
+	c.n1.Env = []string{"NOTIFY_SOCKET=" + sock}
+	c.n1.Start()
+	c.n1.WaitRsc("local", settleBound) // alone: active after initdead, holds its group
 	var ready string
-	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() (ok bool) { ready, ok = seen("READY=1"); return }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, e2ekit.SlowPoll, func() (ok bool) { ready, ok = seen("READY=1"); return }); !ok {
 		t.Fatalf("no READY=1 once active; got %q", all())
 	}
 	if !strings.Contains(ready, "STATUS=") {
@@ -102,10 +103,10 @@ func TestSystemdNotifyReadyAndStopping(t *testing.T) {
 	if _, ok := seen("STOPPING=1"); ok {
 		t.Errorf("STOPPING=1 before any stop: %q", all())
 	}
-	if r := c.n1.heartbeat("-k"); r.code != 0 {
+	if r := c.n1.Heartbeat("-k"); r.Code != 0 {
 		t.Fatalf("heartbeat -k: %v", r)
 	}
-	if _, ok := testbed.WaitFor(5*time.Second, slowPoll, func() bool { _, ok := seen("STOPPING=1"); return ok }); !ok {
+	if _, ok := testbed.WaitFor(5*time.Second, e2ekit.SlowPoll, func() bool { _, ok := seen("STOPPING=1"); return ok }); !ok {
 		t.Fatalf("no STOPPING=1 on heartbeat -k; got %q", all())
 	}
 	t.Logf("notifications: %q", all())

@@ -1,14 +1,7 @@
 package e2elinks
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,24 +10,14 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
-// Bounds shared by the tests. They are generous: they only decide how long
-// a broken build takes to fail, never what a passing run asserts.
-const (
-	// cmdTimeout bounds one run of cl_status or hactl (cl_status itself
-	// gives up after 5 s, as Heartbeat's does).
-	cmdTimeout = 15 * time.Second
-	// startBound bounds the start of our daemon until its control socket answers.
-	startBound = 10 * time.Second
-	// joinBound bounds two daemons finding each other (initdead 2s).
-	joinBound = 15 * time.Second
-	// fastPoll paces the polls that measure detection times (cl_status
-	// itself takes ~5 ms).
-	fastPoll = 5 * time.Millisecond
-	// slowPoll paces the polls that only wait for a state.
-	slowPoll = 20 * time.Millisecond
-)
+// joinBound bounds two daemons finding each other (initdead 2s). Like
+// e2ekit's bounds (of one command, of a start) it is generous: it only
+// decides how long a broken build takes to fail, never what a passing run
+// asserts.
+const joinBound = 15 * time.Second
 
 // The fast timings of the links tests.
 const (
@@ -69,148 +52,42 @@ func linksHACF(peerAddr, tty string) string {
 	}, "\n")
 }
 
-// result is the outcome of one command.
-type result struct {
-	stdout, stderr string
-	code           int // -1: did not run or timed out
-	err            error
-	took           time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d (%v) after %v, stdout %q, stderr %q", r.code, r.err, r.took.Round(time.Millisecond), r.stdout, r.stderr)
-}
-
-// run runs a command of the machine (our tools talk to the daemon over a
-// Unix socket path, which any network namespace reaches), bounded by
-// cmdTimeout.
-func run(name string, args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: -1, took: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		r.err = fmt.Errorf("%s: timed out after %v", name, cmdTimeout)
-	case err == nil:
-		r.code = 0
-	case errors.As(err, &ee) && ee.Exited():
-		r.code = ee.ExitCode()
-	default:
-		r.err = err
-	}
-	return r
-}
-
-// ourNode is one of our heartbeat daemons in a test host.
-type ourNode struct {
-	t        *testing.T
-	host     *testbed.Host
-	name     string
-	confDir  string
-	runDir   string
-	stateDir string
-	proc     *testbed.Proc
-}
+// ourNode is one of our heartbeat daemons in a test host (e2ekit.Node:
+// its files, start, logs and tools), with what only these tests ask of it.
+type ourNode struct{ *e2ekit.Node }
 
 // startOurs writes the node's configuration, starts the daemon and waits
 // until its control socket answers.
 func startOurs(t *testing.T, h *testbed.Host, name, hacf, authkeys string) *ourNode {
 	t.Helper()
-	dir := filepath.Join(h.Bed().Dir, h.Name, "ours-"+name)
-	n := &ourNode{t: t, host: h, name: name, confDir: filepath.Join(dir, "etc"),
-		runDir: filepath.Join(dir, "run"), stateDir: filepath.Join(dir, "state")}
-	for _, d := range []string{n.confDir, n.runDir, n.stateDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(n.confDir, "ha.cf"), []byte(hacf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(n.confDir, "authkeys"), []byte(authkeys), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n.proc = h.Start(t, heartbeatBin, "-c", n.confDir, "-n", n.name, "--run-dir", n.runDir, "--state-dir", n.stateDir)
-	var last error
-	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
-		if n.proc.Exited() {
-			return true
-		}
-		_, last = n.tryStatus()
-		return last == nil
-	})
-	if n.proc.Exited() {
-		t.Fatalf("%s: heartbeat exited during start-up (exit %d); log:\n%s", name, n.proc.ExitCode(), n.proc.Log())
-	}
-	if !ok {
-		t.Fatalf("%s: control socket did not answer within %v (last error %v); log:\n%s", name, took, last, n.proc.Log())
-	}
-	return n
+	return &ourNode{e2ekit.StartNode(t, h, name, hacf, authkeys)}
 }
-
-// log is what the daemon logged so far (stderr).
-func (n *ourNode) log() string { return n.proc.Log() }
 
 // mustRun fails the test if the daemon has exited.
 func (n *ourNode) mustRun(phase string) {
-	n.t.Helper()
-	if n.proc.Exited() {
-		n.t.Fatalf("%s: %s: heartbeat exited (exit %d); log:\n%s", phase, n.name, n.proc.ExitCode(), tail(n.log(), 40))
+	n.T.Helper()
+	if n.Proc.Exited() {
+		n.T.Fatalf("%s: %s: heartbeat exited (exit %d); log:\n%s", phase, n.Name, n.Proc.ExitCode(), testbed.Tail(n.Log(), 40))
 	}
-}
-
-// clStatus runs our cl_status against this node.
-func (n *ourNode) clStatus(args ...string) result {
-	return run(clStatusBin, append([]string{"--run-dir", n.runDir}, args...)...)
-}
-
-// tryStatus is "hactl status --json", parsed.
-func (n *ourNode) tryStatus() (*api.Status, error) {
-	r := run(hactlBin, "--run-dir", n.runDir, "status", "--json")
-	if r.code != 0 {
-		return nil, fmt.Errorf("hactl status --json: %v", r)
-	}
-	var st api.Status
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		return nil, fmt.Errorf("hactl status --json: %v in %q", err, r.stdout)
-	}
-	return &st, nil
-}
-
-// status is tryStatus that fails the test on error.
-func (n *ourNode) status() *api.Status {
-	n.t.Helper()
-	st, err := n.tryStatus()
-	if err != nil {
-		n.t.Fatalf("%s: %v; log:\n%s", n.name, err, tail(n.log(), 30))
-	}
-	return st
 }
 
 // localLink is this node's IO counters of the medium name.
 func (n *ourNode) localLink(name string) api.Link {
-	n.t.Helper()
-	st := n.status()
+	n.T.Helper()
+	st := n.Status()
 	for _, l := range st.Links {
 		if l.Name == name {
 			return l
 		}
 	}
-	n.t.Fatalf("%s: hactl status has no link %s: %+v", n.name, name, st.Links)
+	n.T.Fatalf("%s: hactl status has no link %s: %+v", n.Name, name, st.Links)
 	return api.Link{}
 }
 
 // peerLink is this node's view of link name to node peer.
 func (n *ourNode) peerLink(peer, name string) core.LinkSnapshot {
-	n.t.Helper()
-	st := n.status()
+	n.T.Helper()
+	st := n.Status()
 	for _, nd := range st.Core.Nodes {
 		if nd.Name != peer {
 			continue
@@ -221,31 +98,15 @@ func (n *ourNode) peerLink(peer, name string) core.LinkSnapshot {
 			}
 		}
 	}
-	n.t.Fatalf("%s: hactl status has no link %s to %s: %+v", n.name, name, peer, st.Core.Nodes)
+	n.T.Fatalf("%s: hactl status has no link %s to %s: %+v", n.Name, name, peer, st.Core.Nodes)
 	return core.LinkSnapshot{}
 }
 
-// waitClStatus polls "cl_status args..." until its trimmed output is want,
-// and returns how long that took; it fails the test after timeout.
-func (n *ourNode) waitClStatus(timeout time.Duration, want string, args ...string) time.Duration {
-	n.t.Helper()
-	var last result
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
-		last = n.clStatus(args...)
-		return strings.TrimSpace(last.stdout) == want
-	})
-	if !ok {
-		n.t.Fatalf("%s: cl_status %s: want %q within %v, last %v; log:\n%s",
-			n.name, strings.Join(args, " "), want, timeout, last, tail(n.log(), 30))
-	}
-	return took
-}
-
 // listLinks is "cl_status listhblinks node -v" parsed into link -> status.
-func (n *ourNode) listLinks(node string) (map[string]string, result) {
-	r := n.clStatus("listhblinks", node, "-v")
+func (n *ourNode) listLinks(node string) (map[string]string, testbed.ExecResult) {
+	r := n.ClStatus("listhblinks", node, "-v")
 	m := map[string]string{}
-	for _, line := range strings.Split(r.stdout, "\n") {
+	for _, line := range strings.Split(r.Stdout, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 2 && strings.HasPrefix(line, "\t") {
 			m[f[0]] = f[1]
@@ -256,10 +117,10 @@ func (n *ourNode) listLinks(node string) (map[string]string, result) {
 
 // waitLinks waits until "listhblinks node -v" shows exactly want.
 func (n *ourNode) waitLinks(node string, want map[string]string, timeout time.Duration) time.Duration {
-	n.t.Helper()
+	n.T.Helper()
 	var got map[string]string
-	var last result
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
+	var last testbed.ExecResult
+	took, ok := testbed.WaitFor(timeout, e2ekit.SlowPoll, func() bool {
 		got, last = n.listLinks(node)
 		if len(got) != len(want) {
 			return false
@@ -272,8 +133,8 @@ func (n *ourNode) waitLinks(node string, want map[string]string, timeout time.Du
 		return true
 	})
 	if !ok {
-		n.t.Fatalf("%s: listhblinks %s -v: want %v within %v, last %v (%v); log:\n%s",
-			n.name, node, want, timeout, got, last, tail(n.log(), 30))
+		n.T.Fatalf("%s: listhblinks %s -v: want %v within %v, last %v (%v); log:\n%s",
+			n.Name, node, want, timeout, got, last, testbed.Tail(n.Log(), 30))
 	}
 	return took
 }
@@ -286,7 +147,7 @@ type probe struct {
 }
 
 func (p probe) String() string {
-	return p.n.name + ": cl_status " + strings.Join(p.args, " ") + " = " + p.want
+	return p.n.Name + ": cl_status " + strings.Join(p.args, " ") + " = " + p.want
 }
 
 // measure polls every probe round-robin every fastPoll from start and
@@ -296,15 +157,15 @@ func (p probe) String() string {
 func measure(t *testing.T, start time.Time, timeout time.Duration, probes ...probe) []time.Duration {
 	t.Helper()
 	took := make([]time.Duration, len(probes))
-	last := make([]result, len(probes))
+	last := make([]testbed.ExecResult, len(probes))
 	left := len(probes)
 	for left > 0 {
 		for i, p := range probes {
 			if took[i] != 0 {
 				continue
 			}
-			last[i] = p.n.clStatus(p.args...)
-			if strings.TrimSpace(last[i].stdout) == p.want {
+			last[i] = p.n.ClStatus(p.args...)
+			if strings.TrimSpace(last[i].Stdout) == p.want {
 				took[i] = time.Since(start)
 				left--
 			}
@@ -315,12 +176,12 @@ func measure(t *testing.T, start time.Time, timeout time.Duration, probes ...pro
 		if time.Since(start) > timeout {
 			for i, p := range probes {
 				if took[i] == 0 {
-					t.Errorf("%v: not within %v, last %v%s; log:\n%s", p, timeout, last[i], stallNote(start), tail(p.n.log(), 20))
+					t.Errorf("%v: not within %v, last %v%s; log:\n%s", p, timeout, last[i], stallNote(start), testbed.Tail(p.n.Log(), 20))
 				}
 			}
 			t.FailNow()
 		}
-		time.Sleep(fastPoll)
+		time.Sleep(e2ekit.FastPoll)
 	}
 	return took
 }
@@ -332,37 +193,20 @@ func hold(t *testing.T, d time.Duration, probes ...probe) {
 	start := time.Now()
 	for time.Since(start) < d {
 		for _, p := range probes {
-			if r := p.n.clStatus(p.args...); strings.TrimSpace(r.stdout) != p.want {
-				t.Fatalf("%v: broke %v into a %v hold: %v%s; log:\n%s", p, time.Since(start).Round(time.Millisecond), d, r, stallNote(start.Add(-deadtime)), tail(p.n.log(), 30))
+			if r := p.n.ClStatus(p.args...); strings.TrimSpace(r.Stdout) != p.want {
+				t.Fatalf("%v: broke %v into a %v hold: %v%s; log:\n%s", p, time.Since(start).Round(time.Millisecond), d, r, stallNote(start.Add(-deadtime)), testbed.Tail(p.n.Log(), 30))
 			}
 		}
-		time.Sleep(slowPoll)
+		time.Sleep(e2ekit.SlowPoll)
 	}
 }
 
 // waitLog waits (bounded) until the daemon's log holds s after offset off.
 func (n *ourNode) waitLog(off int, s string, timeout time.Duration) {
-	n.t.Helper()
-	if _, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return strings.Contains(since(n.log(), off), s) }); !ok {
-		n.t.Errorf("%s: log has no %q within %v; log since:\n%s", n.name, s, timeout, tail(since(n.log(), off), 30))
+	n.T.Helper()
+	if _, ok := testbed.WaitFor(timeout, e2ekit.SlowPoll, func() bool { return strings.Contains(e2ekit.LogSince(n.Log(), off), s) }); !ok {
+		n.T.Errorf("%s: log has no %q within %v; log since:\n%s", n.Name, s, timeout, testbed.Tail(e2ekit.LogSince(n.Log(), off), 30))
 	}
-}
-
-// since is log after byte offset off.
-func since(log string, off int) string {
-	if off > len(log) {
-		return ""
-	}
-	return log[off:]
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // pairWithCable is the set-up of the links tests: node1 (198.18.0.1) and
@@ -380,8 +224,8 @@ func pairWithCable(t *testing.T) (*testbed.Host, *testbed.Host, *ourNode, *ourNo
 	n1 := startOurs(t, h1, "node1", linksHACF("198.18.0.2", c.path[0]), sha256Authkeys)
 	n2 := startOurs(t, h2, "node2", linksHACF("198.18.0.1", c.path[1]), sha256Authkeys)
 	start := time.Now()
-	n1.waitClStatus(joinBound, "active", "nodestatus", "node2")
-	n2.waitClStatus(joinBound, "active", "nodestatus", "node1")
+	n1.WaitClStatus(joinBound, "active", "nodestatus", "node2")
+	n2.WaitClStatus(joinBound, "active", "nodestatus", "node1")
 	n1.waitLinks("node2", map[string]string{"eth0": "up", c.path[0]: "up"}, joinBound)
 	n2.waitLinks("node1", map[string]string{"eth0": "up", c.path[1]: "up"}, joinBound)
 	t.Logf("join: both active, both links up after %v", time.Since(start).Round(time.Millisecond))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
 )
 
 // TestUDPAndSerialLinks runs two of our nodes joined by a UDP link (ucast
@@ -40,14 +42,14 @@ func TestUDPAndSerialLinks(t *testing.T) {
 		}{{n1, "node2", tty1, bothUp1}, {n2, "node1", tty2, bothUp2}} {
 			got, r := x.n.listLinks(x.peer)
 			if len(got) != 2 || got["eth0"] != "up" || got[x.tty] != "up" {
-				t.Errorf("%s: listhblinks %s -v = %v (%v), want %v", x.n.name, x.peer, got, r, x.want)
+				t.Errorf("%s: listhblinks %s -v = %v (%v), want %v", x.n.Name, x.peer, got, r, x.want)
 			}
 			// A node's own links are up while it runs.
-			if own, r := x.n.listLinks(x.n.name); len(own) != 2 {
-				t.Errorf("%s: listhblinks %s -v = %v (%v), want its two links", x.n.name, x.n.name, own, r)
+			if own, r := x.n.listLinks(x.n.Name); len(own) != 2 {
+				t.Errorf("%s: listhblinks %s -v = %v (%v), want its two links", x.n.Name, x.n.Name, own, r)
 			}
 		}
-		if r := n1.clStatus("hblinkstatus", "node2", tty1); r.code != 0 || strings.TrimSpace(r.stdout) != "up" {
+		if r := n1.ClStatus("hblinkstatus", "node2", tty1); r.Code != 0 || strings.TrimSpace(r.Stdout) != "up" {
 			t.Errorf("node1: hblinkstatus node2 %s = %v, want up, exit 0", tty1, r)
 		}
 	})
@@ -56,7 +58,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 	}
 
 	t.Run("b_cut_udp", func(t *testing.T) {
-		off1, off2 := len(n1.log()), len(n2.log())
+		off1, off2 := len(n1.Log()), len(n2.Log())
 		start := time.Now()
 		h1.LinkDown("eth0")
 		took := measure(t, start, 10*detectBound,
@@ -69,7 +71,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 				t.Errorf("node%d noticed the cut UDP link after %v, want <= deadtime+keepalive = %v%s", i+1, d, detectBound, stallNote(start))
 			}
 		}
-		if r := n1.clStatus("hblinkstatus", "node2", "eth0"); r.code != 1 {
+		if r := n1.ClStatus("hblinkstatus", "node2", "eth0"); r.Code != 1 {
 			t.Errorf("node1: hblinkstatus node2 eth0 = %v, want dead with exit 1", r)
 		}
 		hold(t, 3*deadtime, append(active,
@@ -85,7 +87,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 	}
 
 	t.Run("c_restore_udp", func(t *testing.T) {
-		off1 := len(n1.log())
+		off1 := len(n1.Log())
 		start := time.Now()
 		h1.LinkUp("eth0")
 		took := measure(t, start, 10*recoverBound,
@@ -106,7 +108,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 	}
 
 	t.Run("d_cut_serial", func(t *testing.T) {
-		off1, off2 := len(n1.log()), len(n2.log())
+		off1, off2 := len(n1.Log()), len(n2.Log())
 		start := time.Now()
 		c.setCut(true)
 		took := measure(t, start, 10*detectBound,
@@ -145,8 +147,8 @@ func TestUDPAndSerialLinks(t *testing.T) {
 
 	t.Run("e_cut_both", func(t *testing.T) {
 		for _, n := range []*ourNode{n1, n2} {
-			if strings.Contains(n.log(), " is dead") {
-				t.Fatalf("%s declared its peer dead before both links were cut; log:\n%s", n.name, tail(n.log(), 30))
+			if strings.Contains(n.Log(), " is dead") {
+				t.Fatalf("%s declared its peer dead before both links were cut; log:\n%s", n.Name, testbed.Tail(n.Log(), 30))
 			}
 		}
 		start := time.Now()

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // lossSoakEnv sets the length of the lossy-network soak (a Go duration).
@@ -34,7 +37,7 @@ func TestLossyUDPWithSerial(t *testing.T) {
 	h1, h2, n1, n2, c := pairWithCable(t)
 	tx1, rx2 := n1.localLink("eth0").TxPackets, n2.localLink("eth0").RxPackets
 	tx2, rx1 := n2.localLink("eth0").TxPackets, n1.localLink("eth0").RxPackets
-	off1, off2 := len(n1.log()), len(n2.log())
+	off1, off2 := len(n1.Log()), len(n2.Log())
 	h1.Netem("eth0", "loss", "30%")
 	h2.Netem("eth0", "loss", "30%")
 
@@ -47,22 +50,22 @@ func TestLossyUDPWithSerial(t *testing.T) {
 	var cpu []cpuSample // the daemons' CPU use, to tell a stalled bed from a spinning daemon
 	var notActive [2]time.Time
 	for time.Since(start) < soak {
-		cpu = append(cpu, cpuSample{at: time.Now(), ticks: [2]uint64{cpuTicks(n1.proc.Pid()), cpuTicks(n2.proc.Pid())}})
+		cpu = append(cpu, cpuSample{at: time.Now(), ticks: [2]uint64{cpuTicks(n1.Proc.Pid()), cpuTicks(n2.Proc.Pid())}})
 		for i, x := range []struct {
 			n    *ourNode
 			peer string
 		}{{n1, "node2"}, {n2, "node1"}} {
 			x.n.mustRun("soak")
-			r := x.n.clStatus("nodestatus", x.peer)
+			r := x.n.ClStatus("nodestatus", x.peer)
 			switch {
-			case strings.TrimSpace(r.stdout) == "active":
+			case strings.TrimSpace(r.Stdout) == "active":
 				notActive[i] = time.Time{}
 			case notActive[i].IsZero():
 				notActive[i] = time.Now()
-				t.Logf("%v into the soak, %s: nodestatus %s = %v", time.Since(start).Round(time.Millisecond), x.n.name, x.peer, r)
+				t.Logf("%v into the soak, %s: nodestatus %s = %v", time.Since(start).Round(time.Millisecond), x.n.Name, x.peer, r)
 			case time.Since(notActive[i]) > lostFor:
 				t.Fatalf("%v into the soak, %s: nodestatus %s = %v for %v%s; log:\n%s", time.Since(start).Round(time.Millisecond),
-					x.n.name, x.peer, r, lostFor, stallNote(start), tail(x.n.log(), 40))
+					x.n.Name, x.peer, r, lostFor, stallNote(start), testbed.Tail(x.n.Log(), 40))
 			}
 		}
 		polls++
@@ -81,7 +84,7 @@ func TestLossyUDPWithSerial(t *testing.T) {
 		return 100 * (1 - float64(rx)/float64(tx))
 	}
 	l12, l21 := loss(dtx1, drx2), loss(dtx2, drx1)
-	log1, log2 := since(n1.log(), off1), since(n2.log(), off2)
+	log1, log2 := e2ekit.LogSince(n1.Log(), off1), e2ekit.LogSince(n2.Log(), off2)
 	t.Logf("soak %v (%d polls of both nodes): UDP loss seen node1->node2 %.1f%% (%d/%d), node2->node1 %.1f%% (%d/%d); serial carried %d and %d bytes",
 		soaked.Round(time.Millisecond), polls, l12, drx2, dtx1, l21, drx1, dtx2, c.bytesCarried(0), c.bytesCarried(1))
 	if len(cpu) > 1 {
@@ -104,7 +107,7 @@ func TestLossyUDPWithSerial(t *testing.T) {
 		late := countLines(x.log, "late heartbeat")
 		flaps := countLines(x.log, "link eth0 to "+x.peer+" dead")
 		serialDead := countLines(x.log, "link "+c.path[0]+" to ") + countLines(x.log, "link "+c.path[1]+" to ")
-		t.Logf("%s: %d \"is dead\", %d \"late heartbeat\", %d eth0 link deaths, %d serial link changes", x.n.name, deaths, late, flaps, serialDead)
+		t.Logf("%s: %d \"is dead\", %d \"late heartbeat\", %d eth0 link deaths, %d serial link changes", x.n.Name, deaths, late, flaps, serialDead)
 		var excused int
 		for _, line := range strings.Split(grep(x.log, " is dead"), "\n") {
 			if line == "" {
@@ -112,13 +115,13 @@ func TestLossyUDPWithSerial(t *testing.T) {
 			}
 			if why, ok := bedStalled(line, stalls.between(start, time.Now()), cpu); ok {
 				excused++
-				t.Logf("%s: NOT a false death, the test bed stalled (%s): %s", x.n.name, why, line)
+				t.Logf("%s: NOT a false death, the test bed stalled (%s): %s", x.n.Name, why, line)
 				continue
 			}
-			t.Errorf("%s: false death under 30%% UDP loss with a healthy serial link: %s", x.n.name, line)
+			t.Errorf("%s: false death under 30%% UDP loss with a healthy serial link: %s", x.n.Name, line)
 		}
 		if serialDead != 0 && excused == 0 {
-			t.Errorf("%s: the healthy serial link changed state %d times:\n%s", x.n.name, serialDead, grep(x.log, "link /"))
+			t.Errorf("%s: the healthy serial link changed state %d times:\n%s", x.n.Name, serialDead, grep(x.log, "link /"))
 		}
 	}
 	// The fault must really have been there.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Bounds of the mixed cluster (keepalive 1, deadtime 10, initdead 20).
@@ -58,10 +59,10 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 
 	start := time.Now()
 	real.WaitNodeStatus(t, "node1", "active", mixedJoinBound)
-	ours.waitClStatus(mixedJoinBound, "active", "nodestatus", "node2")
+	ours.WaitClStatus(mixedJoinBound, "active", "nodestatus", "node2")
 	t.Logf("join over serial only: both sides active after %v", time.Since(start).Round(time.Millisecond))
 	real.WaitClStatus(t, mixedJoinBound, "up", "hblinkstatus", "node1", realTTY)
-	ours.waitClStatus(mixedJoinBound, "up", "hblinkstatus", "node2", ourTTY)
+	ours.WaitClStatus(mixedJoinBound, "up", "hblinkstatus", "node2", ourTTY)
 	settled := real.WaitSettled(t, mixedSettleBound)
 	t.Logf("the real node left rscstatus transition after %v more", settled.Round(time.Millisecond))
 
@@ -76,16 +77,16 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 		t.Errorf("real node about itself: nodestatus node2 = %q (exit %d), want active", out, code)
 	}
 	ours.waitLinks("node2", map[string]string{ourTTY: "up"}, time.Second)
-	if r := ours.clStatus("nodestatus", "node1"); strings.TrimSpace(r.stdout) != "active" {
+	if r := ours.ClStatus("nodestatus", "node1"); strings.TrimSpace(r.Stdout) != "active" {
 		t.Errorf("our node about itself: %v", r)
 	}
 
 	// A few more keepalives, then nobody may have rejected anything.
 	rx0 := ours.localLink(ourTTY).RxPackets
-	if _, ok := testbed.WaitFor(mixedJoinBound, slowPoll, func() bool { return ours.localLink(ourTTY).RxPackets >= rx0+3 }); !ok {
+	if _, ok := testbed.WaitFor(mixedJoinBound, e2ekit.SlowPoll, func() bool { return ours.localLink(ourTTY).RxPackets >= rx0+3 }); !ok {
 		t.Errorf("ours received fewer than 3 frames from the real node in %v", mixedJoinBound)
 	}
-	st := ours.status()
+	st := ours.Status()
 	var rx, bad uint64
 	for _, l := range st.Links {
 		if l.Name == ourTTY {
@@ -101,12 +102,12 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 			t.Errorf("real node logged %q:\n%s", complaint, grep(real.Log(), complaint))
 		}
 	}
-	if d := countLines(ours.log(), " is dead"); d != 0 {
-		t.Errorf("ours declared the real node dead %d times:\n%s", d, grep(ours.log(), " is dead"))
+	if d := countLines(ours.Log(), " is dead"); d != 0 {
+		t.Errorf("ours declared the real node dead %d times:\n%s", d, grep(ours.Log(), " is dead"))
 	}
 	ours.mustRun("end")
 	if !real.Running() {
-		t.Errorf("the real node exited; log:\n%s", tail(real.Log(), 30))
+		t.Errorf("the real node exited; log:\n%s", testbed.Tail(real.Log(), 30))
 	}
 	t.Logf("real node's lines about the link: %q", grep(real.Log(), "Link node1"))
 	if t.Failed() {
@@ -127,12 +128,12 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 	start = time.Now()
 	c.setCut(false)
 	real.WaitNodeStatus(t, "node1", "active", mixedJoinBound)
-	ours.waitClStatus(mixedJoinBound, "active", "nodestatus", "node2")
+	ours.WaitClStatus(mixedJoinBound, "active", "nodestatus", "node2")
 	real.WaitClStatus(t, mixedJoinBound, "up", "hblinkstatus", "node1", realTTY)
-	ours.waitClStatus(mixedJoinBound, "up", "hblinkstatus", "node2", ourTTY)
+	ours.WaitClStatus(mixedJoinBound, "up", "hblinkstatus", "node2", ourTTY)
 	t.Logf("cable restored: both sides active, links up after %v", time.Since(start).Round(time.Millisecond))
 	ours.mustRun("after the cut")
 	if !real.Running() {
-		t.Errorf("the real node exited after the cut; log:\n%s", tail(real.Log(), 30))
+		t.Errorf("the real node exited after the cut; log:\n%s", testbed.Tail(real.Log(), 30))
 	}
 }

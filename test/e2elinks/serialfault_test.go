@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // noiseFor is how long the line noise lasts.
@@ -28,7 +31,7 @@ func TestSerialFaults(t *testing.T) {
 	t.Parallel()
 	_, _, n1, n2, c := pairWithCable(t)
 	tty1, tty2 := c.path[0], c.path[1]
-	off1, off2 := len(n1.log()), len(n2.log())
+	off1, off2 := len(n1.Log()), len(n2.Log())
 	serialUp := []probe{
 		{n1, "up", []string{"hblinkstatus", "node2", tty1}},
 		{n2, "up", []string{"hblinkstatus", "node1", tty2}},
@@ -98,19 +101,19 @@ func TestSerialFaults(t *testing.T) {
 			off int
 		}{{n1, tty1, bad1, off1}, {n2, tty2, bad2, off2}} {
 			x.n.mustRun("after the noise")
-			st := x.n.status()
+			st := x.n.Status()
 			var rxBad uint64
 			for _, l := range st.Links {
 				if l.Name == x.tty {
 					rxBad = l.RxBad - x.bad
 				}
 			}
-			t.Logf("%s: serial rx_bad +%d, dropped %+v, core counters %+v", x.n.name, rxBad, st.Dropped, st.Core.Counters)
+			t.Logf("%s: serial rx_bad +%d, dropped %+v, core counters %+v", x.n.Name, rxBad, st.Dropped, st.Core.Counters)
 			if rxBad == 0 {
-				t.Errorf("%s: the noise left rx_bad of %s at 0: bad frames are not counted", x.n.name, x.tty)
+				t.Errorf("%s: the noise left rx_bad of %s at 0: bad frames are not counted", x.n.Name, x.tty)
 			}
-			if d := countLines(since(x.n.log(), x.off), " is dead"); d != 0 {
-				t.Errorf("%s: %d peer deaths during serial noise with UDP healthy:\n%s", x.n.name, d, grep(since(x.n.log(), x.off), " is dead"))
+			if d := countLines(e2ekit.LogSince(x.n.Log(), x.off), " is dead"); d != 0 {
+				t.Errorf("%s: %d peer deaths during serial noise with UDP healthy:\n%s", x.n.Name, d, grep(e2ekit.LogSince(x.n.Log(), x.off), " is dead"))
 			}
 		}
 	})
@@ -119,7 +122,7 @@ func TestSerialFaults(t *testing.T) {
 	}
 
 	t.Run("unplug", func(t *testing.T) {
-		o1, o2 := len(n1.log()), len(n2.log())
+		o1, o2 := len(n1.Log()), len(n2.Log())
 		old := c.device(0)
 		start := time.Now()
 		c.unplug(0)
@@ -143,14 +146,14 @@ func TestSerialFaults(t *testing.T) {
 		hold(t, 3*deadtime, serialUp...)
 		n1.waitLinks("node2", map[string]string{"eth0": "up", tty1: "up"}, time.Second)
 		n2.waitLinks("node1", map[string]string{"eth0": "up", tty2: "up"}, time.Second)
-		if d := countLines(since(n1.log(), o1), " is dead") + countLines(since(n2.log(), o2), " is dead"); d != 0 {
+		if d := countLines(e2ekit.LogSince(n1.Log(), o1), " is dead") + countLines(e2ekit.LogSince(n2.Log(), o2), " is dead"); d != 0 {
 			t.Errorf("%d peer deaths while a tty was unplugged with UDP healthy", d)
 		}
 		if l := n1.localLink(tty1); l.LastError != "" {
 			t.Logf("node1: %s last error: %s", tty1, l.LastError)
 		}
-		if strings.Contains(n1.log(), "panic") {
-			t.Errorf("node1 logged a panic:\n%s", tail(n1.log(), 40))
+		if strings.Contains(n1.Log(), "panic") {
+			t.Errorf("node1 logged a panic:\n%s", testbed.Tail(n1.Log(), 40))
 		}
 	})
 	n1.mustRun("end")

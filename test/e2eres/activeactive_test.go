@@ -3,6 +3,8 @@ package e2eres
 import (
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // activeActiveHaresources: each node is preferred for one VIP.
@@ -28,11 +30,11 @@ func startPair(t *testing.T, autoFailback string) *pair {
 		return nodeSpec{name: name, hacf: ourHACF(peer, autoFailback), authkeys: sha256Authkeys, haresources: activeActiveHaresources}
 	}
 	p := &pair{cluster: c, n1: newNode(t, c.h1, spec("node1", node2Addr)), n2: newNode(t, c.h2, spec("node2", node1Addr))}
-	p.n1.start()
-	p.n2.start()
-	p.n1.waitRsc("local", settleBound)
-	p.n2.waitRsc("local", settleBound)
-	p.mac = map[*ourNode]string{p.n1: macOf(t, c.h1), p.n2: macOf(t, c.h2)}
+	p.n1.Start()
+	p.n2.Start()
+	p.n1.WaitRsc("local", settleBound)
+	p.n2.WaitRsc("local", settleBound)
+	p.mac = map[*ourNode]string{p.n1: e2ekit.MACOf(t, c.h1), p.n2: e2ekit.MACOf(t, c.h2)}
 	p.expectVIPs("start", p.n1, p.n2, time.Now())
 	return p
 }
@@ -49,7 +51,7 @@ func (p *pair) other(n *ourNode) *ourNode {
 // and until the client's neighbour table maps each to its owner.
 func (p *pair) expectVIPs(what string, owner1, owner2 *ourNode, since time.Time) {
 	p.t.Helper()
-	p.cluster.expectVIPs(what, owner1.host, owner2.host, since)
+	p.cluster.expectVIPs(what, owner1.Host, owner2.Host, since)
 }
 
 // TestActiveActiveEachNodesFailureMovesItsVIPToThePeerAndBack: node1 and
@@ -64,19 +66,19 @@ func TestActiveActiveEachNodesFailureMovesItsVIPToThePeerAndBack(t *testing.T) {
 	for _, down := range []*ourNode{p.n1, p.n2} {
 		up := p.other(down)
 		at := time.Now()
-		down.host.PowerOff()
-		took := up.waitRsc("all", moveBound)
-		t.Logf("power-off of %s: %s holds all %v later", down.name, up.name, took.Round(time.Millisecond))
-		p.expectVIPs("power-off of "+down.name, up, up, at)
+		down.Host.PowerOff()
+		took := up.WaitRsc("all", moveBound)
+		t.Logf("power-off of %s: %s holds all %v later", down.Name, up.Name, took.Round(time.Millisecond))
+		p.expectVIPs("power-off of "+down.Name, up, up, at)
 
 		at = time.Now()
-		down.host.PowerOn()
+		down.Host.PowerOn()
 		down.clearVolatile()
-		down.start()
-		down.waitRsc("local", settleBound)
-		up.waitRsc("local", settleBound)
-		t.Logf("%s back: each node holds its own group %v after the restart", down.name, time.Since(at).Round(time.Millisecond))
-		p.expectVIPs(down.name+" back", p.n1, p.n2, at)
+		down.Start()
+		down.WaitRsc("local", settleBound)
+		up.WaitRsc("local", settleBound)
+		t.Logf("%s back: each node holds its own group %v after the restart", down.Name, time.Since(at).Round(time.Millisecond))
+		p.expectVIPs(down.Name+" back", p.n1, p.n2, at)
 		for _, n := range []*ourNode{p.n1, p.n2} {
 			g := n.groups()
 			own, foreign := key1, key2
@@ -84,7 +86,7 @@ func TestActiveActiveEachNodesFailureMovesItsVIPToThePeerAndBack(t *testing.T) {
 				own, foreign = key2, key1
 			}
 			if g[own].State != "running" || g[foreign].State != "stopped" {
-				t.Errorf("%s back: hactl on %s: own group %+v, peer's group %+v; want running, stopped", down.name, n.name, g[own], g[foreign])
+				t.Errorf("%s back: hactl on %s: own group %+v, peer's group %+v; want running, stopped", down.Name, n.Name, g[own], g[foreign])
 			}
 		}
 	}

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // stayWindow is how long a group must stay put to count as "stays".
@@ -21,15 +24,15 @@ func TestAutoFailbackOffKeepsServiceOnNode2UntilHbTakeoverFailback(t *testing.T)
 	s.expectOn("power-off of node1", s.n2, at)
 
 	s.powerOnAndStart()
-	s.n1.waitRsc("none", settleBound)
-	s.n2.waitRsc("foreign", settleBound)
-	if when, ok := holdsFor(stayWindow, slowPoll, func() bool {
-		return s.poll.last().body == hello("node2") && s.n1.rsc() == "none" && s.n2.rsc() == "foreign"
+	s.n1.WaitRsc("none", settleBound)
+	s.n2.WaitRsc("foreign", settleBound)
+	if when, ok := holdsFor(stayWindow, e2ekit.SlowPoll, func() bool {
+		return s.poll.last().body == hello("node2") && s.n1.Rsc() == "none" && s.n2.Rsc() == "foreign"
 	}); !ok {
 		t.Fatalf("auto_failback off: the group did not stay on node2 after node1 returned (changed after %v): client %+v, node1 %s, node2 %s",
-			when, s.poll.last(), s.n1.rsc(), s.n2.rsc())
+			when, s.poll.last(), s.n1.Rsc(), s.n2.Rsc())
 	}
-	if hasAddr(t, s.h1, vip1) || s.n1.httpdRunning() {
+	if e2ekit.HasAddr(t, s.h1, vip1) || s.n1.httpdRunning() {
 		t.Errorf("auto_failback off: node1 has the VIP or runs httpd after rejoining")
 	}
 	if g := s.n1.groups()[seedKey]; g.State != "stopped" || g.PreferredNode != "node1" {
@@ -40,13 +43,13 @@ func TestAutoFailbackOffKeepsServiceOnNode2UntilHbTakeoverFailback(t *testing.T)
 	}
 
 	at = time.Now()
-	r := s.n1.move(hbTakeoverBin, "failback")
-	if r.code != 0 || !strings.Contains(r.stdout, "this node now holds local resources") {
-		t.Fatalf("hb_takeover failback on node1: %v; log:\n%s", r, tail(s.n1.log(), 30))
+	r := s.n1.move(e2ekit.Bin("hb_takeover"), "failback")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources") {
+		t.Fatalf("hb_takeover failback on node1: %v; log:\n%s", r, testbed.Tail(s.n1.Log(), 30))
 	}
-	t.Logf("hb_takeover failback: %q", strings.TrimSpace(r.stdout))
+	t.Logf("hb_takeover failback: %q", strings.TrimSpace(r.Stdout))
 	// The command returned after the move: both sides agree at once.
-	if a, b := s.n1.rsc(), s.n2.rsc(); a != "local" || b != "none" {
+	if a, b := s.n1.Rsc(), s.n2.Rsc(); a != "local" || b != "none" {
 		t.Errorf("right after hb_takeover failback: rscstatus node1 %q node2 %q, want local and none", a, b)
 	}
 	s.expectOn("hb_takeover failback on node1", s.n1, at)

@@ -3,6 +3,8 @@ package e2eres
 import (
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // seedHaresources is the seed scenario: node1 serves a VIP and an HTTP
@@ -27,16 +29,16 @@ func startSeed(t *testing.T, autoFailback string) *seed {
 	}
 	s := &seed{cluster: c, n1: newNode(t, c.h1, spec("node1", node2Addr)), n2: newNode(t, c.h2, spec("node2", node1Addr))}
 	begin := time.Now()
-	s.n1.start()
-	s.n2.start()
-	s.n1.waitRsc("local", settleBound)
-	s.n2.waitRsc("none", settleBound)
+	s.n1.Start()
+	s.n2.Start()
+	s.n1.WaitRsc("local", settleBound)
+	s.n2.WaitRsc("none", settleBound)
 	t.Logf("start: node1 holds its group %v after both daemons were started", time.Since(begin).Round(time.Millisecond))
-	s.mac1, s.mac2 = macOf(t, c.h1), macOf(t, c.h2)
+	s.mac1, s.mac2 = e2ekit.MACOf(t, c.h1), e2ekit.MACOf(t, c.h2)
 	s.poll = startPoller(t, c.client, vip1)
 	s.poll.waitAnswer(t, hello("node1"), begin, moveBound)
-	waitNeigh(t, c.client, vip1, s.mac1, moveBound)
-	if hasAddr(t, c.h2, vip1) {
+	e2ekit.WaitNeigh(t, c.client, vip1, s.mac1, moveBound)
+	if e2ekit.HasAddr(t, c.h2, vip1) {
 		t.Fatalf("node2 has the VIP while node1 holds the group")
 	}
 	return s
@@ -49,25 +51,25 @@ func startSeed(t *testing.T, autoFailback string) *seed {
 func (s *seed) expectOn(what string, n *ourNode, since time.Time) {
 	s.t.Helper()
 	t := s.t
-	took, outage := s.poll.waitAnswer(t, hello(n.name), since, moveBound)
+	took, outage := s.poll.waitAnswer(t, hello(n.Name), since, moveBound)
 	mac, other := s.mac1, s.n2
 	if n == s.n2 {
 		mac, other = s.mac2, s.n1
 	}
-	neighTook := waitNeigh(t, s.client, vip1, mac, moveBound)
+	neighTook := e2ekit.WaitNeigh(t, s.client, vip1, mac, moveBound)
 	t.Logf("%s: client got %s's page %v after the event; client-side outage %v; neighbour %s -> %s (%s) %v later",
-		what, n.name, took.Round(time.Millisecond), outage.Round(time.Millisecond), vip1, mac, n.name, neighTook.Round(time.Millisecond))
-	if !hasAddr(t, n.host, vip1) {
-		t.Errorf("%s: %s serves the page but has no %s", what, n.name, vip1)
+		what, n.Name, took.Round(time.Millisecond), outage.Round(time.Millisecond), vip1, mac, n.Name, neighTook.Round(time.Millisecond))
+	if !e2ekit.HasAddr(t, n.Host, vip1) {
+		t.Errorf("%s: %s serves the page but has no %s", what, n.Name, vip1)
 	}
-	waitAddr(t, other.host, vip1, false, moveBound)
+	e2ekit.WaitAddr(t, other.Host, vip1, false, moveBound)
 	if n == s.n1 {
-		s.n1.waitRsc("local", moveBound)
-		s.n2.waitRsc("none", moveBound)
+		s.n1.WaitRsc("local", moveBound)
+		s.n2.WaitRsc("none", moveBound)
 	} else {
-		s.n2.waitRsc("foreign", moveBound)
-		if !other.proc.Exited() {
-			s.n1.waitRsc("none", moveBound)
+		s.n2.WaitRsc("foreign", moveBound)
+		if !other.Proc.Exited() {
+			s.n1.WaitRsc("none", moveBound)
 		}
 	}
 }
@@ -81,7 +83,7 @@ func (s *seed) powerOnAndStart() {
 	s.t.Helper()
 	s.h1.PowerOn()
 	s.n1.clearVolatile()
-	s.n1.start()
+	s.n1.Start()
 }
 
 // TestSeedServiceFailsOverOnGracefulStopAndBackOnRestart: heartbeat -k on
@@ -99,7 +101,7 @@ func TestSeedServiceFailsOverOnGracefulStopAndBackOnRestart(t *testing.T) {
 	s.expectOn("graceful stop of node1", s.n2, at)
 
 	at = time.Now()
-	s.n1.start()
+	s.n1.Start()
 	s.expectOn("node1 restarted (auto_failback on)", s.n1, at)
 	if s.n2.httpdRunning() {
 		t.Errorf("node2's httpd still runs after failback")
@@ -138,10 +140,10 @@ func TestSeedSIGKILLedDaemonLeavesVIPAndServiceOnBothNodesUntilFenced(t *testing
 	s := startSeed(t, "on")
 	at := time.Now()
 	s.n1.crash()
-	took := s.n2.waitRsc("foreign", moveBound)
+	took := s.n2.WaitRsc("foreign", moveBound)
 	t.Logf("SIGKILL of node1's daemon: node2 holds the group %v later", took.Round(time.Millisecond))
-	waitAddr(t, s.h2, vip1, true, moveBound)
-	if !hasAddr(t, s.h1, vip1) {
+	e2ekit.WaitAddr(t, s.h2, vip1, true, moveBound)
+	if !e2ekit.HasAddr(t, s.h1, vip1) {
 		t.Errorf("after a SIGKILL of the daemon only, node1 should still have %s (nothing removed it)", vip1)
 	}
 	if !s.n1.httpdRunning() {
@@ -153,11 +155,11 @@ func TestSeedSIGKILLedDaemonLeavesVIPAndServiceOnBothNodesUntilFenced(t *testing
 
 	// Fence node1 (power off): the service is node2's alone.
 	s.powerOff()
-	if _, ok := holdsFor(time.Second, slowPoll, func() bool { return s.poll.last().body == hello("node2") }); !ok {
+	if _, ok := holdsFor(time.Second, e2ekit.SlowPoll, func() bool { return s.poll.last().body == hello("node2") }); !ok {
 		t.Errorf("after node1 was fenced the client lost node2's page: %+v", s.poll.last())
 	}
-	waitNeigh(t, s.client, vip1, s.mac2, moveBound)
-	s.n2.waitRsc("foreign", moveBound)
+	e2ekit.WaitNeigh(t, s.client, vip1, s.mac2, moveBound)
+	s.n2.WaitRsc("foreign", moveBound)
 
 	at = time.Now()
 	s.powerOnAndStart()
@@ -169,7 +171,7 @@ func TestSeedSIGKILLedDaemonLeavesVIPAndServiceOnBothNodesUntilFenced(t *testing
 func (s *seed) expectOnlyClient(since time.Time) {
 	s.t.Helper()
 	took, outage := s.poll.waitAnswer(s.t, hello("node2"), since, moveBound)
-	neighTook := waitNeigh(s.t, s.client, vip1, s.mac2, moveBound)
+	neighTook := e2ekit.WaitNeigh(s.t, s.client, vip1, s.mac2, moveBound)
 	s.t.Logf("SIGKILL of node1's daemon: client got node2's page %v after the kill; client-side outage %v; neighbour -> node2 %v later",
 		took.Round(time.Millisecond), outage.Round(time.Millisecond), neighTook.Round(time.Millisecond))
 }

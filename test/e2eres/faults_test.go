@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // hangTOML is the haresources.toml of the hanging-start test: the group
@@ -36,20 +37,20 @@ func TestHangingStartTimesOutAfterTheTOMLTimeoutAndGroupGoesToPeer(t *testing.T)
 	n2 := newNode(t, c.h2, nodeSpec{name: "node2", hacf: ourHACF(node1Addr, "on"), authkeys: sha256Authkeys,
 		haresourcesTOML: hangTOML, resourceD: map[string]string{"hang": stateScript("hang", false, false)}})
 	at := time.Now()
-	n1.start()
-	n2.start()
+	n1.Start()
+	n2.Start()
 	// node1 takes its group at once and hangs in "hang start".
 	hangPid := ""
-	if _, ok := testbed.WaitFor(settleBound, slowPoll, func() bool {
+	if _, ok := testbed.WaitFor(settleBound, e2ekit.SlowPoll, func() bool {
 		b, err := os.ReadFile(filepath.Join(n1.srvDir, "hang.hang"))
 		hangPid = strings.TrimSpace(string(b))
 		return err == nil && hangPid != ""
 	}); !ok {
-		t.Fatalf("node1 never ran hang start; log:\n%s", tail(n1.log(), 30))
+		t.Fatalf("node1 never ran hang start; log:\n%s", testbed.Tail(n1.Log(), 30))
 	}
 	began := time.Since(at)
-	n2.waitRsc("foreign", settleBound)
-	n1.waitRsc("none", moveBound)
+	n2.WaitRsc("foreign", settleBound)
+	n1.WaitRsc("none", moveBound)
 	moved := time.Since(at) - began
 	t.Logf("hanging start: node1 began it %v after start; node2 holds the group %v later (timeout 2 s)",
 		began.Round(time.Millisecond), moved.Round(time.Millisecond))
@@ -65,13 +66,13 @@ func TestHangingStartTimesOutAfterTheTOMLTimeoutAndGroupGoesToPeer(t *testing.T)
 			t.Errorf("the hanging start (pid %s) still runs after its timeout: %s", hangPid, st)
 		}
 	}
-	if hasAddr(t, c.h1, vip1) {
+	if e2ekit.HasAddr(t, c.h1, vip1) {
 		t.Errorf("node1 still has %s after the timed-out start", vip1)
 	}
-	waitAddr(t, c.h2, vip1, true, moveBound)
-	log := n1.log()
+	e2ekit.WaitAddr(t, c.h2, vip1, true, moveBound)
+	log := n1.Log()
 	if !strings.Contains(log, "timed out") && !strings.Contains(log, "timeout") {
-		t.Errorf("node1's log does not say the start timed out:\n%s", tail(log, 40))
+		t.Errorf("node1's log does not say the start timed out:\n%s", testbed.Tail(log, 40))
 	}
 	for _, l := range strings.Split(log, "\n") {
 		if strings.Contains(l, "start of group") && strings.Contains(l, "failed") {
@@ -103,20 +104,20 @@ func TestHaresourcesNamingAMissingOrNonExecutableScriptStopsTheDaemonWithExit6(t
 			// A plain process (no sandbox: it exits before one could be
 			// inspected) in node1's namespace, so that a daemon that wrongly
 			// started would only talk to the test network.
-			p := c.h1.Start(t, heartbeatBin, n.args()...)
-			if err := p.Wait(startBound); err != nil && p.ExitCode() == -1 {
-				t.Fatalf("the daemon did not exit within %v (%v); log:\n%s", startBound, err, p.Log())
+			p := c.h1.Start(t, e2ekit.Bin("heartbeat"), n.Args()...)
+			if err := p.Wait(e2ekit.StartBound); err != nil && p.ExitCode() == -1 {
+				t.Fatalf("the daemon did not exit within %v (%v); log:\n%s", e2ekit.StartBound, err, p.Log())
 			}
 			log := p.Log()
 			t.Logf("%s script: exit %d, log:\n%s", tc.name, p.ExitCode(), strings.TrimSpace(log))
 			if p.ExitCode() != 6 {
 				t.Errorf("exit code %d, want 6", p.ExitCode())
 			}
-			pos := filepath.Join(n.confDir, "haresources") + ":2"
+			pos := filepath.Join(n.ConfDir, "haresources") + ":2"
 			if !strings.Contains(log, pos) || !strings.Contains(log, tc.script) {
 				t.Errorf("the error should name %s and %s:\n%s", pos, tc.script, log)
 			}
-			if hasAddr(t, c.h1, vip1) {
+			if e2ekit.HasAddr(t, c.h1, vip1) {
 				t.Errorf("a daemon that refused its configuration added %s", vip1)
 			}
 		})
@@ -129,17 +130,17 @@ func TestHaresourcesNamingAMissingOrNonExecutableScriptStopsTheDaemonWithExit6(t
 // script is exit 6 naming haresources:<line> there too.
 func TestHeartbeatCheckFlagRejectsAHaresourcesTheDaemonRefuses(t *testing.T) {
 	t.Parallel()
-	if heartbeatBin == "" {
+	if e2ekit.Bin("heartbeat") == "" {
 		t.Skip("the binaries are built only as root (the other tests need network namespaces)")
 	}
 	dir := t.TempDir()
-	n := &ourNode{t: t, confDir: filepath.Join(dir, "etc"), runDir: filepath.Join(dir, "run"), state: filepath.Join(dir, "state")}
-	writeFile(t, filepath.Join(n.confDir, "ha.cf"), ourHACF(node2Addr, "on"), 0o644)
-	writeFile(t, filepath.Join(n.confDir, "authkeys"), sha256Authkeys, 0o600)
-	writeFile(t, filepath.Join(n.confDir, "haresources"), "# line 1\nnode1 198.18.0.100/24/eth0 e2eres_nosuchscript\n", 0o644)
-	pos := filepath.Join(n.confDir, "haresources") + ":2"
-	r := run(cmdTimeout, heartbeatBin, "-t", "-c", n.confDir, "-n", "node1", "--run-dir", n.runDir, "--state-dir", n.state)
-	if r.code != 6 || !strings.Contains(r.stdout+r.stderr, pos) {
+	// A node's files only: no host, nothing started.
+	n := &e2ekit.Node{T: t, Name: "node1", ConfDir: filepath.Join(dir, "etc"), RunDir: filepath.Join(dir, "run"), StateDir: filepath.Join(dir, "state")}
+	n.WriteConf(ourHACF(node2Addr, "on"), sha256Authkeys)
+	e2ekit.WriteFile(t, filepath.Join(n.ConfDir, "haresources"), "# line 1\nnode1 198.18.0.100/24/eth0 e2eres_nosuchscript\n", 0o644)
+	pos := filepath.Join(n.ConfDir, "haresources") + ":2"
+	r := testbed.RunCmd(e2ekit.CmdTimeout, nil, e2ekit.Bin("heartbeat"), append([]string{"-t"}, n.Args()...)...)
+	if r.Code != 6 || !strings.Contains(r.Stdout+r.Stderr, pos) {
 		t.Errorf("heartbeat -t with a missing resource script: %v; want exit 6 naming %s, as the daemon does", r, pos)
 	}
 }
@@ -161,31 +162,31 @@ func TestVIPWithNoMatchingInterfaceFailsWithAClearErrorAndStopsMoving(t *testing
 		return nodeSpec{name: name, hacf: ourHACF(peer, "on"), authkeys: sha256Authkeys, haresources: haresources}
 	}
 	n1, n2 := newNode(t, c.h1, spec("node1", node2Addr)), newNode(t, c.h2, spec("node2", node1Addr))
-	n1.start()
-	n2.start()
+	n1.Start()
+	n2.Start()
 	waitFailed(t, n1, "198.19.5.5", settleBound)
 	waitFailed(t, n2, "198.19.5.5", settleBound)
 	starts := func() int {
-		return strings.Count(n1.log(), "start group 198.19.5.5") + strings.Count(n2.log(), "start group 198.19.5.5")
+		return strings.Count(n1.Log(), "start group 198.19.5.5") + strings.Count(n2.Log(), "start group 198.19.5.5")
 	}
 	before := starts()
 	// Watch for a while (the daemons must stay up), then stop both at once:
 	// a bouncing group writes megabytes of log per second.
 	const window = time.Second
-	holdsFor(window, 50*time.Millisecond, func() bool { return !n1.proc.Exited() && !n2.proc.Exited() })
+	holdsFor(window, 50*time.Millisecond, func() bool { return !n1.Proc.Exited() && !n2.Proc.Exited() })
 	g1, g2 := n1.groups()["198.19.5.5"], n2.groups()["198.19.5.5"]
-	r1, r2 := n1.rsc(), n2.rsc()
+	r1, r2 := n1.Rsc(), n2.Rsc()
 	for _, h := range []*ourNode{n1, n2} {
-		if h.proc.Exited() {
-			t.Errorf("%s's daemon exited (%d)", h.name, h.proc.ExitCode())
+		if h.Proc.Exited() {
+			t.Errorf("%s's daemon exited (%d)", h.Name, h.Proc.ExitCode())
 		}
 	}
-	n1.proc.Kill()
-	n2.proc.Kill()
+	n1.Proc.Kill()
+	n2.Proc.Kill()
 	after := starts()
 	t.Logf("unplaceable VIP: rscstatus node1 %q node2 %q; hactl node1 %+v node2 %+v; %d start attempts in all, %d in the %v after both had failed",
 		r1, r2, g1, g2, after, after-before, window)
-	log1 := n1.log()
+	log1 := n1.Log()
 	for _, l := range strings.Split(log1, "\n") {
 		if strings.Contains(l, "198.19.5.5") && strings.Contains(l, "start failed") {
 			t.Logf("node1: %s", strings.TrimSpace(l))
@@ -193,11 +194,11 @@ func TestVIPWithNoMatchingInterfaceFailsWithAClearErrorAndStopsMoving(t *testing
 		}
 	}
 	if !hasClearIfaceError(log1) {
-		t.Errorf("node1's log lacks a clear error for 198.19.5.5 (no interface/subnet):\n%s", tail(log1, 30))
+		t.Errorf("node1's log lacks a clear error for 198.19.5.5 (no interface/subnet):\n%s", testbed.Tail(log1, 30))
 	}
 	for _, h := range []*ourNode{n1, n2} {
-		if hasAddr(t, h.host, "198.19.5.5") {
-			t.Errorf("%s has 198.19.5.5 on eth0", h.name)
+		if e2ekit.HasAddr(t, h.Host, "198.19.5.5") {
+			t.Errorf("%s has 198.19.5.5 on eth0", h.Name)
 		}
 	}
 	if after-before > 2 {
@@ -232,29 +233,29 @@ func TestVIPDeletedBehindTheDaemonsBackIsReportedNotAsserted(t *testing.T) {
 	}
 	const watch = 3 * time.Second
 	readded := time.Duration(0)
-	testbed.WaitFor(watch, slowPoll, func() bool {
-		if readded == 0 && (hasAddr(t, s.h1, vip1) || hasAddr(t, s.h2, vip1)) {
+	testbed.WaitFor(watch, e2ekit.SlowPoll, func() bool {
+		if readded == 0 && (e2ekit.HasAddr(t, s.h1, vip1) || e2ekit.HasAddr(t, s.h2, vip1)) {
 			readded = time.Since(at)
 		}
 		return false
 	})
 	where := "nowhere"
 	switch {
-	case hasAddr(t, s.h1, vip1):
+	case e2ekit.HasAddr(t, s.h1, vip1):
 		where = "node1"
-	case hasAddr(t, s.h2, vip1):
+	case e2ekit.HasAddr(t, s.h2, vip1):
 		where = "node2"
 	}
 	last := s.poll.last()
 	t.Logf("VIP deleted on node1 behind the daemon's back; %v later: VIP on %s (first seen again after %v), rscstatus node1 %q node2 %q, "+
-		"hactl node1 %+v, client's last answer %q (%v)", watch, where, readded.Round(time.Millisecond), s.n1.rsc(), s.n2.rsc(),
+		"hactl node1 %+v, client's last answer %q (%v)", watch, where, readded.Round(time.Millisecond), s.n1.Rsc(), s.n2.Rsc(),
 		s.n1.groups()[seedKey], last.body, errString(last.err))
 	for _, n := range []*ourNode{s.n1, s.n2} {
-		if n.proc.Exited() {
-			t.Errorf("%s's daemon exited", n.name)
+		if n.Proc.Exited() {
+			t.Errorf("%s's daemon exited", n.Name)
 		}
-		if r := n.clStatus("hbstatus"); r.code != 0 {
-			t.Errorf("%s: cl_status hbstatus: %v", n.name, r)
+		if r := n.ClStatus("hbstatus"); r.Code != 0 {
+			t.Errorf("%s: cl_status hbstatus: %v", n.Name, r)
 		}
 	}
 }

@@ -2,16 +2,11 @@ package e2eres
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,29 +14,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
-// Bounds. They only decide how long a broken build takes to fail; the
-// measured figures are logged.
+// Bounds (e2ekit's bound one command and a start). They only decide how
+// long a broken build takes to fail; the measured figures are logged.
 const (
-	// cmdTimeout bounds one run of cl_status, hactl, heartbeat -k.
-	cmdTimeout = 15 * time.Second
 	// moveTimeout bounds hb_standby/hb_takeover (they wait for the move).
 	moveTimeout = 60 * time.Second
-	// startBound bounds the start of our daemon until its control socket answers.
-	startBound = 10 * time.Second
 	// settleBound bounds our two daemons joining and placing their groups
 	// (initdead 2 s, then the starting/resource exchange and the starts).
 	settleBound = 20 * time.Second
 	// moveBound bounds a group moving between our nodes after a fault:
 	// deadtime 500 ms plus starting the group.
 	moveBound = 15 * time.Second
-	// slowPoll paces polls that wait for a state.
-	slowPoll = 20 * time.Millisecond
 	// clientEvery paces the client's requests; clientTimeout bounds each.
 	clientEvery   = 10 * time.Millisecond
 	clientTimeout = 100 * time.Millisecond
@@ -85,44 +73,6 @@ func newCluster(t *testing.T) *cluster {
 	return c
 }
 
-// result is the outcome of one command.
-type result struct {
-	stdout, stderr string
-	code           int // -1: did not run or timed out
-	err            error
-	took           time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d (%v) after %v, stdout %q, stderr %q", r.code, r.err, r.took.Round(time.Millisecond), r.stdout, r.stderr)
-}
-
-// run runs a command of the machine bounded by timeout. Our tools reach the
-// daemon through the control socket's path, from any namespace.
-func run(timeout time.Duration, name string, args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), code: -1, took: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		r.err = fmt.Errorf("%s: timed out after %v", name, timeout)
-	case err == nil:
-		r.code = 0
-	case errors.As(err, &ee) && ee.Exited():
-		r.code = ee.ExitCode()
-	default:
-		r.err = err
-	}
-	return r
-}
-
 // holdsFor polls cond for the whole window and reports the first time it
 // did not hold (zero and true if it always held).
 func holdsFor(window, interval time.Duration, cond func() bool) (time.Duration, bool) {
@@ -152,180 +102,83 @@ type nodeSpec struct {
 	etcHA map[string]string
 }
 
-// ourNode is one of our daemons, sandboxed with its own /etc/init.d,
-// /etc/ha.d and /srv (kept across restarts, like a disk).
+// ourNode is one of our daemons (e2ekit.Node), sandboxed with its own
+// /etc/init.d, /etc/ha.d and /srv (kept across restarts, like a disk).
 type ourNode struct {
-	t       *testing.T
-	host    *testbed.Host
-	name    string
-	confDir string
-	runDir  string
-	state   string
-	initDir string
-	srvDir  string
-	etcHA   string
-	proc    *testbed.Proc
-	procs   []*testbed.Proc
+	*e2ekit.Node
+	initDir, srvDir, etcHA string
 }
 
-func writeFile(t *testing.T, p, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil { // WriteFile keeps an existing file's mode
-		t.Fatal(err)
-	}
-}
-
-// newNode writes the node's files in the bed's directory; start runs it.
+// newNode writes the node's files in the bed's directory; Start runs it.
 func newNode(t *testing.T, h *testbed.Host, s nodeSpec) *ourNode {
 	t.Helper()
-	dir := filepath.Join(h.Bed().Dir, h.Name, "ours-"+s.name)
-	n := &ourNode{t: t, host: h, name: s.name, confDir: filepath.Join(dir, "etc"), runDir: filepath.Join(dir, "run"),
-		state: filepath.Join(dir, "state"), initDir: filepath.Join(dir, "init.d"), srvDir: filepath.Join(dir, "srv"),
-		etcHA: filepath.Join(dir, "etc-ha.d")}
-	for _, d := range []string{n.confDir, n.runDir, n.state, n.initDir, n.srvDir, n.etcHA, filepath.Join(n.confDir, "resource.d")} {
+	n := &ourNode{Node: e2ekit.NewNode(t, h, s.name)}
+	n.initDir, n.srvDir, n.etcHA = filepath.Join(n.Dir, "init.d"), filepath.Join(n.Dir, "srv"), filepath.Join(n.Dir, "etc-ha.d")
+	for _, d := range []string{n.initDir, n.srvDir, n.etcHA, filepath.Join(n.ConfDir, "resource.d")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(n.confDir, "ha.cf"), s.hacf, 0o644)
-	writeFile(t, filepath.Join(n.confDir, "authkeys"), s.authkeys, 0o600)
+	// Every start runs in a fresh sandbox.
+	n.Sandbox = &testbed.Sandbox{Hostname: n.Name, Binds: []testbed.Bind{
+		{Source: n.initDir, Target: "/etc/init.d"},
+		{Source: n.etcHA, Target: "/etc/ha.d"},
+		{Source: n.srvDir, Target: "/srv"},
+	}}
+	// heartbeat -k returns once the daemon has given up its groups.
+	n.HeartbeatTimeout = e2ekit.CmdTimeout + 60*time.Second
+	n.WriteConf(s.hacf, s.authkeys)
 	if s.haresources != "" {
-		writeFile(t, filepath.Join(n.confDir, "haresources"), s.haresources, 0o644)
+		e2ekit.WriteFile(t, filepath.Join(n.ConfDir, "haresources"), s.haresources, 0o644)
 	}
 	if s.haresourcesTOML != "" {
-		writeFile(t, filepath.Join(n.confDir, "haresources.toml"), s.haresourcesTOML, 0o644)
+		e2ekit.WriteFile(t, filepath.Join(n.ConfDir, "haresources.toml"), s.haresourcesTOML, 0o644)
 	}
 	for name, content := range s.resourceD {
 		mode, ok := s.modes[name]
 		if !ok {
 			mode = 0o755
 		}
-		writeFile(t, filepath.Join(n.confDir, "resource.d", name), content, mode)
+		e2ekit.WriteFile(t, filepath.Join(n.ConfDir, "resource.d", name), content, mode)
 	}
 	for name, content := range s.initD {
-		writeFile(t, filepath.Join(n.initDir, name), content, 0o755)
+		e2ekit.WriteFile(t, filepath.Join(n.initDir, name), content, 0o755)
 	}
 	for name, content := range s.etcHA {
-		writeFile(t, filepath.Join(n.etcHA, filepath.Clean("/"+name)), content, 0o644)
+		e2ekit.WriteFile(t, filepath.Join(n.etcHA, filepath.Clean("/"+name)), content, 0o644)
 	}
 	return n
 }
 
-func (n *ourNode) sandbox() testbed.Sandbox {
-	return testbed.Sandbox{Hostname: n.name, Binds: []testbed.Bind{
-		{Source: n.initDir, Target: "/etc/init.d"},
-		{Source: n.etcHA, Target: "/etc/ha.d"},
-		{Source: n.srvDir, Target: "/srv"},
-	}}
-}
-
-func (n *ourNode) args() []string {
-	return []string{"-c", n.confDir, "-n", n.name, "--run-dir", n.runDir, "--state-dir", n.state}
-}
-
-// start (re)starts the daemon in a fresh sandbox and waits until its
-// control socket answers.
-func (n *ourNode) start() {
-	n.t.Helper()
-	n.proc = n.host.StartSandboxed(n.t, n.sandbox(), heartbeatBin, n.args()...)
-	n.procs = append(n.procs, n.proc)
-	var last error
-	took, ok := testbed.WaitFor(startBound, slowPoll, func() bool {
-		if n.proc.Exited() {
-			return true
-		}
-		_, last = n.tryStatus()
-		return last == nil
-	})
-	if n.proc.Exited() {
-		n.t.Fatalf("%s: heartbeat exited during start-up (exit %d); log:\n%s", n.name, n.proc.ExitCode(), n.proc.Log())
-	}
-	if !ok {
-		n.t.Fatalf("%s: control socket did not answer within %v (last error %v); log:\n%s", n.name, took, last, n.proc.Log())
-	}
-}
-
 // stop is heartbeat -k: a graceful stop that returns once the daemon exited.
 func (n *ourNode) stop() {
-	n.t.Helper()
-	r := run(cmdTimeout+60*time.Second, heartbeatBin, "-k", "--run-dir", n.runDir)
-	if r.code != 0 {
-		n.t.Fatalf("%s: heartbeat -k: %v; log:\n%s", n.name, r, tail(n.log(), 30))
+	n.T.Helper()
+	if r := n.Heartbeat("-k"); r.Code != 0 {
+		n.T.Fatalf("%s: heartbeat -k: %v; log:\n%s", n.Name, r, testbed.Tail(n.Log(), 30))
 	}
-	if err := n.proc.Wait(5 * time.Second); err == testbed.ErrTimeout {
-		n.t.Fatalf("%s: heartbeat -k returned but the daemon runs on", n.name)
+	if err := n.Proc.Wait(5 * time.Second); err == testbed.ErrTimeout {
+		n.T.Fatalf("%s: heartbeat -k returned but the daemon runs on", n.Name)
 	}
 }
 
 // crash SIGKILLs the daemon process only: the services its scripts
 // started keep running, as after a crash of heartbeat alone.
 func (n *ourNode) crash() {
-	n.t.Helper()
-	if err := n.proc.Signal(syscall.SIGKILL); err != nil {
-		n.t.Fatalf("%s: SIGKILL: %v", n.name, err)
+	n.T.Helper()
+	if err := n.Proc.Signal(syscall.SIGKILL); err != nil {
+		n.T.Fatalf("%s: SIGKILL: %v", n.Name, err)
 	}
-	if err := n.proc.Wait(5 * time.Second); err == testbed.ErrTimeout {
-		n.t.Fatalf("%s: the daemon survived SIGKILL", n.name)
+	if err := n.Proc.Wait(5 * time.Second); err == testbed.ErrTimeout {
+		n.T.Fatalf("%s: the daemon survived SIGKILL", n.Name)
 	}
-}
-
-// log is everything every start of the daemon logged.
-func (n *ourNode) log() string {
-	var b strings.Builder
-	for _, p := range n.procs {
-		b.WriteString(p.Log())
-	}
-	return b.String()
-}
-
-func (n *ourNode) clStatus(args ...string) result {
-	return run(cmdTimeout, clStatusBin, append([]string{"--run-dir", n.runDir}, args...)...)
-}
-
-// rsc is cl_status rscstatus (trimmed; the error text if it failed).
-func (n *ourNode) rsc() string {
-	r := n.clStatus("rscstatus")
-	if r.code != 0 {
-		return fmt.Sprintf("<%v>", r)
-	}
-	return strings.TrimSpace(r.stdout)
-}
-
-// waitRsc polls cl_status rscstatus until it prints want.
-func (n *ourNode) waitRsc(want string, timeout time.Duration) time.Duration {
-	n.t.Helper()
-	var last string
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool { last = n.rsc(); return last == want })
-	if !ok {
-		n.t.Fatalf("%s: cl_status rscstatus: want %q within %v, last %q; log:\n%s", n.name, want, timeout, last, tail(n.log(), 40))
-	}
-	return took
-}
-
-func (n *ourNode) tryStatus() (*api.Status, error) {
-	r := run(cmdTimeout, hactlBin, "--run-dir", n.runDir, "status", "--json")
-	if r.code != 0 {
-		return nil, fmt.Errorf("hactl status --json: %v", r)
-	}
-	var st api.Status
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		return nil, fmt.Errorf("hactl status --json: %v in %q", err, r.stdout)
-	}
-	return &st, nil
 }
 
 // groups is hactl status --json's groups as key -> state.
 func (n *ourNode) groups() map[string]api.Group {
-	n.t.Helper()
-	st, err := n.tryStatus()
+	n.T.Helper()
+	st, err := n.TryStatus()
 	if err != nil {
-		n.t.Fatalf("%s: %v", n.name, err)
+		n.T.Fatalf("%s: %v", n.Name, err)
 	}
 	out := map[string]api.Group{}
 	for _, g := range st.Groups {
@@ -335,107 +188,11 @@ func (n *ourNode) groups() map[string]api.Group {
 }
 
 // move runs hb_standby or hb_takeover on this node.
-func (n *ourNode) move(bin string, args ...string) result {
-	return run(moveTimeout, bin, append([]string{"--run-dir", n.runDir}, args...)...)
+func (n *ourNode) move(bin string, args ...string) testbed.ExecResult {
+	return testbed.RunCmd(moveTimeout, nil, bin, append([]string{"--run-dir", n.RunDir}, args...)...)
 }
 
-// netns helpers ---------------------------------------------------------
-
-// macOf is the MAC address of the host's eth0.
-func macOf(t *testing.T, h *testbed.Host) string {
-	t.Helper()
-	var mac string
-	err := h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		mac = l.Attrs().HardwareAddr.String()
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("%s: eth0: %v", h.Name, err)
-	}
-	return mac
-}
-
-// hasAddr reports whether ip is configured on the host's eth0.
-func hasAddr(t *testing.T, h *testbed.Host, ip string) bool {
-	t.Helper()
-	found := false
-	err := h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		addrs, err := netlink.AddrList(l, netlink.FAMILY_V4)
-		if err != nil {
-			return err
-		}
-		for _, a := range addrs {
-			if a.IP.String() == ip {
-				found = true
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("%s: addresses: %v", h.Name, err)
-	}
-	return found
-}
-
-// waitAddr waits until ip is (or is not) on the host's eth0.
-func waitAddr(t *testing.T, h *testbed.Host, ip string, want bool, timeout time.Duration) {
-	t.Helper()
-	if _, ok := testbed.WaitFor(timeout, slowPoll, func() bool { return hasAddr(t, h, ip) == want }); !ok {
-		t.Fatalf("%s: address %s present=%v, want %v within %v", h.Name, ip, !want, want, timeout)
-	}
-}
-
-// neigh is the client's neighbour entry for ip: lladdr and state.
-func neigh(h *testbed.Host, ip string) (mac, state string, err error) {
-	err = h.Do(func() error {
-		l, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		ns, err := netlink.NeighList(l.Attrs().Index, netlink.FAMILY_V4)
-		if err != nil {
-			return err
-		}
-		for _, n := range ns {
-			if n.IP.String() == ip {
-				mac, state = n.HardwareAddr.String(), neighStates[n.State]
-				if state == "" {
-					state = fmt.Sprintf("0x%x", n.State)
-				}
-			}
-		}
-		return nil
-	})
-	return mac, state, err
-}
-
-var neighStates = map[int]string{netlink.NUD_INCOMPLETE: "INCOMPLETE", netlink.NUD_REACHABLE: "REACHABLE",
-	netlink.NUD_STALE: "STALE", netlink.NUD_DELAY: "DELAY", netlink.NUD_PROBE: "PROBE", netlink.NUD_FAILED: "FAILED",
-	netlink.NUD_NOARP: "NOARP", netlink.NUD_PERMANENT: "PERMANENT"}
-
-// waitNeigh waits until the client's neighbour table maps ip to mac, and
-// returns how long that took.
-func waitNeigh(t *testing.T, client *testbed.Host, ip, mac string, timeout time.Duration) time.Duration {
-	t.Helper()
-	var got, state string
-	var err error
-	took, ok := testbed.WaitFor(timeout, 5*time.Millisecond, func() bool {
-		got, state, err = neigh(client, ip)
-		return err == nil && got == mac
-	})
-	if !ok {
-		t.Fatalf("client neighbour table: %s is %q (%s, err %v), want %s within %v", ip, got, state, err, mac, timeout)
-	}
-	return took
-}
+// netns helpers (with e2ekit's) ------------------------------------------
 
 // touch sends one UDP datagram from the client to ip (port 9, discard) so
 // that the client resolves ip and keeps a neighbour entry for it.
@@ -462,7 +219,7 @@ func resolve(t *testing.T, client *testbed.Host, ip string) string {
 	_, ok := testbed.WaitFor(5*time.Second, 50*time.Millisecond, func() bool {
 		touch(t, client, ip)
 		var err error
-		mac, state, err = neigh(client, ip)
+		mac, state, err = e2ekit.Neigh(client, ip)
 		return err == nil && mac != "" && state != "INCOMPLETE" && state != "FAILED"
 	})
 	if !ok {
@@ -610,14 +367,6 @@ func (p *poller) waitAnswer(t *testing.T, want string, since time.Time, timeout 
 // hello is what the demo httpd of node answers.
 func hello(node string) string { return "hello from " + node }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // Scripts ---------------------------------------------------------------
 
 // lsbHTTPD is an LSB init script for the demo httpd of node: LSB exit
@@ -663,7 +412,7 @@ restart|force-reload)
 *)
 	echo "Usage: $0 {start|stop|status|restart|force-reload}" >&2; exit 2 ;;
 esac
-`, httpdBin, node)
+`, e2ekit.Bin("httpd"), node)
 }
 
 // httpdRunning reports whether the node's httpd (per its pid file) is alive.
@@ -706,17 +455,17 @@ esac
 // clearVolatile empties what a reboot would: the daemon's run directory
 // (pid file, control socket) and the service's pid file.
 func (n *ourNode) clearVolatile() {
-	n.t.Helper()
-	for _, p := range []string{n.runDir} {
+	n.T.Helper()
+	for _, p := range []string{n.RunDir} {
 		if err := os.RemoveAll(p); err != nil {
-			n.t.Fatal(err)
+			n.T.Fatal(err)
 		}
 		if err := os.MkdirAll(p, 0o755); err != nil {
-			n.t.Fatal(err)
+			n.T.Fatal(err)
 		}
 	}
 	if err := os.Remove(filepath.Join(n.srvDir, "httpd.pid")); err != nil && !os.IsNotExist(err) {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 }
 
@@ -739,12 +488,12 @@ func (c *cluster) expectVIPs(what string, owner1, owner2 *testbed.Host, since ti
 		vip   string
 		owner *testbed.Host
 	}{{vip1, owner1}, {vip2, owner2}} {
-		waitAddr(t, x.owner, x.vip, true, moveBound)
-		waitAddr(t, c.otherHost(x.owner), x.vip, false, moveBound)
-		if mac, _, _ := neigh(c.client, x.vip); mac == "" {
+		e2ekit.WaitAddr(t, x.owner, x.vip, true, moveBound)
+		e2ekit.WaitAddr(t, c.otherHost(x.owner), x.vip, false, moveBound)
+		if mac, _, _ := e2ekit.Neigh(c.client, x.vip); mac == "" {
 			resolve(t, c.client, x.vip) // first sight
 		}
-		waitNeigh(t, c.client, x.vip, macOf(t, x.owner), moveBound)
+		e2ekit.WaitNeigh(t, c.client, x.vip, e2ekit.MACOf(t, x.owner), moveBound)
 		t.Logf("%s: %s on %s, client's neighbour entry -> %s, %v after the event", what, x.vip, x.owner.Name, x.owner.Name,
 			time.Since(since).Round(time.Millisecond))
 	}

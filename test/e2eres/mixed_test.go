@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Timings of the mixed cluster: what the real node accepts (whole-second
@@ -51,7 +52,7 @@ func startMixed(t *testing.T, autoFailback string) *mixed {
 			Haresources: activeActiveHaresources},
 	}
 	at := time.Now()
-	m.ours.start()
+	m.ours.Start()
 	m.real = c.h2.StartRealHeartbeat(t, m.realCfg)
 	m.real.WaitNodeStatus(t, "node1", "active", realJoinBound)
 	m.real.WaitSettled(t, realSettleBound)
@@ -79,7 +80,7 @@ func (m *mixed) expect(what, ours, real string, timeout time.Duration) time.Dura
 	took, ok := testbed.WaitFor(timeout, 50*time.Millisecond, func() bool {
 		a, b = "", ""
 		if ours != "" {
-			a = m.ours.rsc()
+			a = m.ours.Rsc()
 		}
 		if real != "" {
 			b = m.realRsc()
@@ -88,17 +89,66 @@ func (m *mixed) expect(what, ours, real string, timeout time.Duration) time.Dura
 	})
 	if !ok {
 		m.t.Fatalf("%s: rscstatus ours %q real %q, want %q and %q within %v; our log:\n%s\nreal log:\n%s",
-			what, a, b, ours, real, timeout, tail(m.ours.log(), 25), tail(m.real.Log(), 25))
+			what, a, b, ours, real, timeout, testbed.Tail(m.ours.Log(), 25), testbed.Tail(m.real.Log(), 25))
 	}
 	return took
 }
 
-// restartReal powers the real node's host on and starts Heartbeat again.
+// expectMove waits (realMoveBound) until rscstatus is ours on our node and
+// real on the real node (either "" when that node is down) after the event
+// at at, logs how long that took, and checks that vip1 and vip2 moved to
+// owner1 and owner2 (expectVIPs: the hosts' addresses and the client's
+// neighbour table).
+func (m *mixed) expectMove(what string, at time.Time, ours, real string, owner1, owner2 *testbed.Host) {
+	m.t.Helper()
+	took := m.expect(what, ours, real, realMoveBound)
+	var holds []string
+	if ours != "" {
+		holds = append(holds, "ours holds "+ours)
+	}
+	if real != "" {
+		holds = append(holds, "the real node holds "+real)
+	}
+	m.t.Logf("%s: %s %v later", what, strings.Join(holds, ", "), took.Round(time.Millisecond))
+	m.expectVIPs(what, owner1, owner2, at)
+}
+
+// expectStays checks that rscstatus stays ours on our node and real on the
+// real node for stayWindow: with auto_failback off nothing moves back.
+func (m *mixed) expectStays(what, ours, real string) {
+	m.t.Helper()
+	if when, ok := holdsFor(stayWindow, 100*time.Millisecond, func() bool { return m.ours.Rsc() == ours && m.realRsc() == real }); !ok {
+		m.t.Fatalf("%s (auto_failback off): rscstatus did not stay ours %q real %q (changed after %v): ours %q real %q",
+			what, ours, real, when, m.ours.Rsc(), m.realRsc())
+	}
+}
+
+// powerOffReal powers the real node's host off: ours takes everything.
+// The real node advertises deadtime+2 s (dt) for its first 5 s, and we
+// honour it: a power-off that early is seen after 4 s instead of 2 s.
+func (m *mixed) powerOffReal() {
+	m.t.Helper()
+	at := time.Now()
+	m.h2.PowerOff()
+	m.expectMove("real node powered off", at, "all", "", m.h1, m.h1)
+}
+
+// powerOffOurs powers our node's host off: the real node takes everything.
+func (m *mixed) powerOffOurs() {
+	m.t.Helper()
+	at := time.Now()
+	m.h1.PowerOff()
+	m.expectMove("our node powered off", at, "", "all", m.h2, m.h2)
+}
+
+// restartReal powers the real node's host on, starts Heartbeat again and
+// waits until it has settled.
 func (m *mixed) restartReal() {
 	m.t.Helper()
 	m.h2.PowerOn()
 	m.real = m.h2.StartRealHeartbeat(m.t, m.realCfg)
 	m.real.WaitNodeStatus(m.t, "node1", "active", realJoinBound)
+	m.real.WaitSettled(m.t, realSettleBound)
 }
 
 // restartOurs powers our node's host on and starts our daemon again.
@@ -106,7 +156,7 @@ func (m *mixed) restartOurs() {
 	m.t.Helper()
 	m.h1.PowerOn()
 	m.ours.clearVolatile()
-	m.ours.start()
+	m.ours.Start()
 	m.real.WaitNodeStatus(m.t, "node1", "active", realJoinBound)
 }
 
@@ -122,26 +172,15 @@ func TestMixedClusterWithRealHeartbeatMovesGroupsBothWaysAutoFailbackOn(t *testi
 	t.Parallel()
 	m := startMixed(t, "on")
 
-	at := time.Now()
-	m.h2.PowerOff()
-	took := m.expect("real node powered off", "all", "", realMoveBound)
-	// The real node advertises deadtime+2 s (dt) for its first 5 s, and we
-	// honour it: a power-off that early is seen after 4 s instead of 2 s.
-	t.Logf("real node powered off: ours holds all %v later", took.Round(time.Millisecond))
-	m.expectVIPs("real node powered off", m.h1, m.h1, at)
+	m.powerOffReal()
 
-	at = time.Now()
+	at := time.Now()
 	m.restartReal()
-	m.real.WaitSettled(t, realSettleBound)
 	m.expect("real node back", "local", "local", realSettleBound)
 	t.Logf("real node back (auto_failback on): each holds its own group %v after it was started", time.Since(at).Round(time.Millisecond))
 	m.expectVIPs("real node back", m.h1, m.h2, at)
 
-	at = time.Now()
-	m.h1.PowerOff()
-	took = m.expect("our node powered off", "", "all", realMoveBound)
-	t.Logf("our node powered off: the real node holds all %v later", took.Round(time.Millisecond))
-	m.expectVIPs("our node powered off", m.h2, m.h2, at)
+	m.powerOffOurs()
 
 	at = time.Now()
 	m.restartOurs()
@@ -151,17 +190,15 @@ func TestMixedClusterWithRealHeartbeatMovesGroupsBothWaysAutoFailbackOn(t *testi
 	m.real.WaitSettled(t, realSettleBound)
 
 	at = time.Now()
-	r := m.ours.move(hbStandbyBin)
-	if r.code != 0 || !strings.Contains(r.stdout, "this node now holds none resources.") {
-		t.Fatalf("hb_standby on ours: %v; our log:\n%s\nreal log:\n%s", r, tail(m.ours.log(), 30), tail(m.real.Log(), 30))
+	r := m.ours.move(e2ekit.Bin("hb_standby"))
+	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds none resources.") {
+		t.Fatalf("hb_standby on ours: %v; our log:\n%s\nreal log:\n%s", r, testbed.Tail(m.ours.Log(), 30), testbed.Tail(m.real.Log(), 30))
 	}
-	t.Logf("hb_standby on ours: %q", strings.TrimSpace(r.stdout))
+	t.Logf("hb_standby on ours: %q", strings.TrimSpace(r.Stdout))
 	if b := m.realRsc(); b != "all" {
 		t.Logf("right after our hb_standby returned the real node's rscstatus is %q (not yet all)", b)
 	}
-	took = m.expect("hb_standby on ours", "none", "all", realMoveBound)
-	t.Logf("hb_standby on ours: the real node reports all %v after the command returned", took.Round(time.Millisecond))
-	m.expectVIPs("hb_standby on ours", m.h2, m.h2, at)
+	m.expectMove("hb_standby on ours", at, "none", "all", m.h2, m.h2)
 
 	at = time.Now()
 	res := m.real.Exec(t, "/usr/share/heartbeat/hb_standby")
@@ -169,9 +206,7 @@ func TestMixedClusterWithRealHeartbeatMovesGroupsBothWaysAutoFailbackOn(t *testi
 	if res.Code != 0 {
 		t.Fatalf("the real node's hb_standby: %+v", res)
 	}
-	took = m.expect("the real node's hb_standby", "all", "none", realMoveBound)
-	t.Logf("the real node's hb_standby: ours holds all %v later", took.Round(time.Millisecond))
-	m.expectVIPs("the real node's hb_standby", m.h1, m.h1, at)
+	m.expectMove("the real node's hb_standby", at, "all", "none", m.h1, m.h1)
 	m.checkRealLog()
 }
 
@@ -184,53 +219,37 @@ func TestMixedClusterWithRealHeartbeatAutoFailbackOffKeepsGroupsWithTheSurvivor(
 	t.Parallel()
 	m := startMixed(t, "off")
 
-	at := time.Now()
-	m.h2.PowerOff()
-	took := m.expect("real node powered off", "all", "", realMoveBound)
-	// The real node advertises deadtime+2 s (dt) for its first 5 s, and we
-	// honour it: a power-off that early is seen after 4 s instead of 2 s.
-	t.Logf("real node powered off: ours holds all %v later", took.Round(time.Millisecond))
-	m.expectVIPs("real node powered off", m.h1, m.h1, at)
+	m.powerOffReal()
 
-	at = time.Now()
+	at := time.Now()
 	m.restartReal()
-	m.real.WaitSettled(t, realSettleBound)
 	m.expect("real node back", "all", "none", realSettleBound)
-	if when, ok := holdsFor(stayWindow, 100*time.Millisecond, func() bool { return m.ours.rsc() == "all" && m.realRsc() == "none" }); !ok {
-		t.Fatalf("auto_failback off: the real node's group did not stay with ours (changed after %v): ours %q real %q", when, m.ours.rsc(), m.realRsc())
-	}
+	m.expectStays("real node back", "all", "none")
 	m.expectVIPs("real node back (auto_failback off)", m.h1, m.h1, at)
 
 	// Give the real node its group back, then fail ours.
-	r := m.ours.move(hbStandbyBin, "foreign")
-	if r.code != 0 || !strings.Contains(r.stdout, "this node now holds local resources.") {
-		t.Fatalf("hb_standby foreign on ours: %v; real log:\n%s", r, tail(m.real.Log(), 30))
+	r := m.ours.move(e2ekit.Bin("hb_standby"), "foreign")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources.") {
+		t.Fatalf("hb_standby foreign on ours: %v; real log:\n%s", r, testbed.Tail(m.real.Log(), 30))
 	}
 	m.expect("hb_standby foreign on ours", "local", "local", realMoveBound)
 
-	at = time.Now()
-	m.h1.PowerOff()
-	took = m.expect("our node powered off", "", "all", realMoveBound)
-	t.Logf("our node powered off: the real node holds all %v later", took.Round(time.Millisecond))
-	m.expectVIPs("our node powered off", m.h2, m.h2, at)
+	m.powerOffOurs()
 
 	at = time.Now()
 	m.restartOurs()
 	m.real.WaitSettled(t, realSettleBound)
 	m.expect("our node back", "none", "all", realSettleBound)
-	if when, ok := holdsFor(stayWindow, 100*time.Millisecond, func() bool { return m.ours.rsc() == "none" && m.realRsc() == "all" }); !ok {
-		t.Fatalf("auto_failback off: our group did not stay with the real node (changed after %v): ours %q real %q", when, m.ours.rsc(), m.realRsc())
-	}
+	m.expectStays("our node back", "none", "all")
 	m.expectVIPs("our node back (auto_failback off)", m.h2, m.h2, at)
 
 	at = time.Now()
-	r = m.ours.move(hbTakeoverBin, "failback")
+	r = m.ours.move(e2ekit.Bin("hb_takeover"), "failback")
 	t.Logf("hb_takeover failback on ours: %v", r)
-	if r.code != 0 || !strings.Contains(r.stdout, "this node now holds local resources.") {
-		t.Fatalf("hb_takeover failback on ours: %v; real log:\n%s", r, tail(m.real.Log(), 30))
+	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources.") {
+		t.Fatalf("hb_takeover failback on ours: %v; real log:\n%s", r, testbed.Tail(m.real.Log(), 30))
 	}
-	m.expect("hb_takeover failback on ours", "local", "local", realMoveBound)
-	m.expectVIPs("hb_takeover failback on ours", m.h1, m.h2, at)
+	m.expectMove("hb_takeover failback on ours", at, "local", "local", m.h1, m.h2)
 	m.checkRealLog()
 }
 

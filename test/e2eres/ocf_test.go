@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // ocfHaresources uses the Dummy agent of resource-agents in both forms:
@@ -48,27 +49,27 @@ func TestOCFDummyGroupRunsOnNode1AndMovesToNode2OnPowerOff(t *testing.T) {
 			etcHA: map[string]string{"conf/OCF/Dummy/inst": "# Heartbeat OCF instance file\nstate=/srv/dummy-inst.state\n"}}
 	}
 	n1, n2 := newNode(t, c.h1, spec("node1", node2Addr)), newNode(t, c.h2, spec("node2", node1Addr))
-	n1.start()
-	n2.start()
-	n1.waitRsc("local", settleBound)
-	n2.waitRsc("none", settleBound)
+	n1.Start()
+	n2.Start()
+	n1.WaitRsc("local", settleBound)
+	n2.WaitRsc("none", settleBound)
 	if a, b := dummyStates(n1); !a || !b {
-		t.Errorf("node1 holds the group but the Dummy state files are inline=%v inst=%v; log:\n%s", a, b, tail(n1.log(), 30))
+		t.Errorf("node1 holds the group but the Dummy state files are inline=%v inst=%v; log:\n%s", a, b, testbed.Tail(n1.Log(), 30))
 	}
 	if a, b := dummyStates(n2); a || b {
 		t.Errorf("node2 holds nothing but has Dummy state files inline=%v inst=%v", a, b)
 	}
-	if !hasAddr(t, c.h1, vip1) {
+	if !e2ekit.HasAddr(t, c.h1, vip1) {
 		t.Errorf("node1 holds the group but has no %s", vip1)
 	}
 
 	c.h1.PowerOff()
-	took := n2.waitRsc("foreign", moveBound)
+	took := n2.WaitRsc("foreign", moveBound)
 	t.Logf("power-off of node1: node2 holds the OCF group %v later", took.Round(time.Millisecond))
 	if a, b := dummyStates(n2); !a || !b {
-		t.Errorf("node2 took the group but the Dummy state files are inline=%v inst=%v; log:\n%s", a, b, tail(n2.log(), 30))
+		t.Errorf("node2 took the group but the Dummy state files are inline=%v inst=%v; log:\n%s", a, b, testbed.Tail(n2.Log(), 30))
 	}
-	waitAddr(t, c.h2, vip1, true, moveBound)
+	e2ekit.WaitAddr(t, c.h2, vip1, true, moveBound)
 }
 
 // TestFailingStartAfterTheVIPMovesTheGroupToThePeerAtOnce: node1's copy of
@@ -84,40 +85,40 @@ func TestFailingStartAfterTheVIPMovesTheGroupToThePeerAtOnce(t *testing.T) {
 		haresources: haresources, resourceD: map[string]string{"app": stateScript("app", true, false)}})
 	n2 := newNode(t, c.h2, nodeSpec{name: "node2", hacf: ourHACF(node1Addr, "on"), authkeys: sha256Authkeys,
 		haresources: haresources, resourceD: map[string]string{"app": stateScript("app", false, false)}})
-	n2.start()
-	n2.waitRsc("foreign", settleBound) // alone after initdead: it takes everything
+	n2.Start()
+	n2.WaitRsc("foreign", settleBound) // alone after initdead: it takes everything
 	at := time.Now()
-	n1.start()
+	n1.Start()
 	// node1 joins; auto_failback on hands it its group, whose start fails.
 	took := waitFailed(t, n1, haresourcesKey(haresources), settleBound)
-	n2.waitRsc("foreign", moveBound)
-	n1.waitRsc("none", moveBound)
+	n2.WaitRsc("foreign", moveBound)
+	n1.WaitRsc("none", moveBound)
 	moved := time.Since(at)
 	t.Logf("failed start on node1: noticed %v after node1 started; node2 holds the group again %v after node1 started",
 		took.Round(time.Millisecond), moved.Round(time.Millisecond))
 	if moved > 10*time.Second {
 		t.Errorf("the group took %v to reach node2 after node1's failed start, want well under 10 s", moved)
 	}
-	if hasAddr(t, c.h1, vip1) {
+	if e2ekit.HasAddr(t, c.h1, vip1) {
 		t.Errorf("node1 still has %s after the failed start", vip1)
 	}
-	waitAddr(t, c.h2, vip1, true, moveBound)
+	e2ekit.WaitAddr(t, c.h2, vip1, true, moveBound)
 	if _, err := os.Stat(filepath.Join(n2.srvDir, "app.state")); err != nil {
 		t.Errorf("node2 holds the group but its app is not started: %v", err)
 	}
-	log := n1.log()
+	log := n1.Log()
 	for _, want := range []string{"refusing to start (test fault)", "start of group " + haresourcesKey(haresources) + " failed"} {
 		if !strings.Contains(log, want) {
-			t.Errorf("node1's log lacks %q:\n%s", want, tail(log, 40))
+			t.Errorf("node1's log lacks %q:\n%s", want, testbed.Tail(log, 40))
 		}
 	}
 	if !vipRemovedInLog(log, vip1) {
-		t.Errorf("node1's log does not show %s being removed again after the failed start:\n%s", vip1, tail(log, 40))
+		t.Errorf("node1's log does not show %s being removed again after the failed start:\n%s", vip1, testbed.Tail(log, 40))
 	}
 	// The failure is remembered: auto_failback does not hand the group
 	// back to node1 again and again.
-	if when, ok := holdsFor(stayWindow, slowPoll, func() bool { return n2.rsc() == "foreign" && n1.rsc() == "none" }); !ok {
-		t.Errorf("after the failed start the group did not stay on node2 (changed after %v): node1 %s node2 %s", when, n1.rsc(), n2.rsc())
+	if when, ok := holdsFor(stayWindow, e2ekit.SlowPoll, func() bool { return n2.Rsc() == "foreign" && n1.Rsc() == "none" }); !ok {
+		t.Errorf("after the failed start the group did not stay on node2 (changed after %v): node1 %s node2 %s", when, n1.Rsc(), n2.Rsc())
 	}
 }
 
@@ -128,8 +129,8 @@ func haresourcesKey(line string) string { return strings.Fields(line)[1] }
 func waitFailed(t *testing.T, n *ourNode, key string, timeout time.Duration) time.Duration {
 	t.Helper()
 	var g any
-	took, ok := testbed.WaitFor(timeout, slowPoll, func() bool {
-		st, err := n.tryStatus()
+	took, ok := testbed.WaitFor(timeout, e2ekit.SlowPoll, func() bool {
+		st, err := n.TryStatus()
 		if err != nil {
 			return false
 		}
@@ -142,7 +143,7 @@ func waitFailed(t *testing.T, n *ourNode, key string, timeout time.Duration) tim
 		return false
 	})
 	if !ok {
-		t.Fatalf("%s: group %s not marked failed within %v (last %+v); log:\n%s", n.name, key, timeout, g, tail(n.log(), 40))
+		t.Fatalf("%s: group %s not marked failed within %v (last %+v); log:\n%s", n.Name, key, timeout, g, testbed.Tail(n.Log(), 40))
 	}
 	return took
 }

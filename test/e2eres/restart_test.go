@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // TestDaemonRestartedAfterSIGKILLRemovesLeftoverVIPAndGetsItsServiceBack:
@@ -21,16 +22,16 @@ func TestDaemonRestartedAfterSIGKILLRemovesLeftoverVIPAndGetsItsServiceBack(t *t
 	t.Parallel()
 	s := startSeed(t, "on")
 	s.n1.crash()
-	s.n2.waitRsc("foreign", moveBound)
-	waitAddr(t, s.h2, vip1, true, moveBound)
-	if !hasAddr(t, s.h1, vip1) || !s.n1.httpdRunning() {
+	s.n2.WaitRsc("foreign", moveBound)
+	e2ekit.WaitAddr(t, s.h2, vip1, true, moveBound)
+	if !e2ekit.HasAddr(t, s.h1, vip1) || !s.n1.httpdRunning() {
 		t.Fatalf("after a SIGKILL of its daemon node1 should still have the VIP and httpd")
 	}
 	at := time.Now()
-	s.n1.start()
+	s.n1.Start()
 	s.expectOn("node1's daemon restarted after SIGKILL (auto_failback on)", s.n1, at)
-	if !strings.Contains(s.n1.log(), "removed a virtual IP left behind") {
-		t.Errorf("node1's log does not mention removing the leftover VIP:\n%s", tail(s.n1.log(), 40))
+	if !strings.Contains(s.n1.Log(), "removed a virtual IP left behind") {
+		t.Errorf("node1's log does not mention removing the leftover VIP:\n%s", testbed.Tail(s.n1.Log(), 40))
 	}
 	if !s.n1.httpdRunning() {
 		t.Errorf("node1's httpd is not running after it got the group back")
@@ -63,17 +64,17 @@ exit 0
 	}
 	n1, n2 := newNode(t, c.h1, spec("node1", node2Addr)), newNode(t, c.h2, spec("node2", node1Addr))
 	// The service already runs on node1 when heartbeat starts.
-	writeFile(t, filepath.Join(n1.srvDir, "app.state"), "", 0o644)
-	n1.start()
-	n2.start()
+	e2ekit.WriteFile(t, filepath.Join(n1.srvDir, "app.state"), "", 0o644)
+	n1.Start()
+	n2.Start()
 	var r1, r2 string
-	testbed.WaitFor(settleBound, slowPoll, func() bool {
-		r1, r2 = n1.rsc(), n2.rsc()
+	testbed.WaitFor(settleBound, e2ekit.SlowPoll, func() bool {
+		r1, r2 = n1.Rsc(), n2.Rsc()
 		return (r1 == "local" && r2 == "none") || (r1 == "none" && r2 == "foreign")
 	})
 	if r1 != "local" || r2 != "none" {
 		t.Errorf("app already running on node1: rscstatus node1 %q node2 %q, want local and none (Heartbeat skips the start "+
-			"of a resource whose status says running); node1's log:\n%s", r1, r2, tail(n1.log(), 25))
+			"of a resource whose status says running); node1's log:\n%s", r1, r2, testbed.Tail(n1.Log(), 25))
 	}
 	if _, err := os.Stat(filepath.Join(n1.srvDir, "app.state")); err != nil {
 		t.Logf("node1's app state: %v", err)

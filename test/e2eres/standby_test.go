@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // TestHbStandbyMovesEverythingToThePeerAndBackWithClStatusAgreeing: on an
@@ -32,15 +35,15 @@ func TestHbStandbyMovesEverythingToThePeerAndBackWithClStatusAgreeing(t *testing
 		if st.arg != "" {
 			args = []string{st.arg}
 		}
-		what := strings.Join(append(append([]string{"hb_standby"}, args...), "on", st.on.name), " ")
+		what := strings.Join(append(append([]string{"hb_standby"}, args...), "on", st.on.Name), " ")
 		at := time.Now()
-		r := st.on.move(hbStandbyBin, args...)
-		if r.code != 0 || !strings.Contains(r.stdout, "this node now holds "+st.holds+" resources.") {
-			t.Fatalf("%s: %v; log:\n%s", what, r, tail(st.on.log(), 30))
+		r := st.on.move(e2ekit.Bin("hb_standby"), args...)
+		if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds "+st.holds+" resources.") {
+			t.Fatalf("%s: %v; log:\n%s", what, r, testbed.Tail(st.on.Log(), 30))
 		}
-		t.Logf("%s: %q (command took %v)", what, strings.TrimSpace(r.stdout), r.took.Round(time.Millisecond))
+		t.Logf("%s: %q (command took %v)", what, strings.TrimSpace(r.Stdout), r.Took.Round(time.Millisecond))
 		// The command waits for the move: both nodes agree at once.
-		if a, b := p.n1.rsc(), p.n2.rsc(); a != st.rsc1 || b != st.rsc2 {
+		if a, b := p.n1.Rsc(), p.n2.Rsc(); a != st.rsc1 || b != st.rsc2 {
 			t.Errorf("%s: right after the command, rscstatus node1 %q node2 %q; want %q and %q", what, a, b, st.rsc1, st.rsc2)
 		}
 		for _, n := range []*ourNode{p.n1, p.n2} {
@@ -51,20 +54,20 @@ func TestHbStandbyMovesEverythingToThePeerAndBackWithClStatusAgreeing(t *testing
 					want = "running"
 				}
 				if g[key].State != want || g[key].Failed {
-					t.Errorf("%s: hactl status on %s: group %s is %+v, want %s", what, n.name, key, g[key], want)
+					t.Errorf("%s: hactl status on %s: group %s is %+v, want %s", what, n.Name, key, g[key], want)
 				}
 			}
 		}
 		for vip, owner := range map[string]*ourNode{vip1: st.owner1, vip2: st.owner2} {
-			if !hasAddr(t, owner.host, vip) || hasAddr(t, p.other(owner).host, vip) {
-				t.Errorf("%s: %s should be on %s only", what, vip, owner.name)
+			if !e2ekit.HasAddr(t, owner.Host, vip) || e2ekit.HasAddr(t, p.other(owner).Host, vip) {
+				t.Errorf("%s: %s should be on %s only", what, vip, owner.Name)
 			}
 		}
 		p.expectVIPs(what, st.owner1, st.owner2, at)
 	}
 
 	// Refusals: a bad word is a usage error (exit 1), as in Heartbeat.
-	if r := p.n1.move(hbStandbyBin, "everything"); r.code != 1 || !strings.Contains(r.stderr, "usage") {
+	if r := p.n1.move(e2ekit.Bin("hb_standby"), "everything"); r.Code != 1 || !strings.Contains(r.Stderr, "usage") {
 		t.Errorf("hb_standby everything: %v, want exit 1 with usage", r)
 	}
 }
