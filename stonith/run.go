@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/realtime"
 )
 
 const (
@@ -77,7 +79,10 @@ func run(ctx context.Context, timeout time.Duration, path string, args, envv []s
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
+	err := realtime.Start(cmd) // never at the daemon's realtime priority
+	if err == nil {
+		err = cmd.Wait()
+	}
 	o := outcome{stdout: string(stdout.b), stderr: string(stderr.b), code: -1}
 	if cmd.ProcessState != nil {
 		o.code = cmd.ProcessState.ExitCode()

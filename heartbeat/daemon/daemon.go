@@ -26,6 +26,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/state"
+	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/stonith"
 	"github.com/hasuite/hasuite/watchdog"
 	"github.com/hasuite/hasuite/watchdog/sdnotify"
@@ -272,7 +273,7 @@ func (d *Daemon) run(ctx context.Context) error {
 	if cfg.Realtime {
 		// After the release: memory is locked as pages are touched, so
 		// only what the running daemon uses gets locked.
-		if err := enableRealtime(cfg.RTPrio); err != nil {
+		if err := realtime.Enable(cfg.RTPrio); err != nil {
 			d.log.Warn("realtime scheduling not fully enabled; heartbeats may be late on a busy machine", zap.Error(err))
 		} else {
 			d.log.Debug("realtime scheduling enabled", zap.Int("rtprio", cfg.RTPrio))

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/stonith"
 )
 
@@ -51,9 +53,15 @@ func (d *Daemon) selfFence(ctx context.Context) error {
 		return errors.New("no self_fence program configured")
 	}
 	d.log.Error("fencing this node", zap.Strings("self_fence", argv))
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := realtime.Start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
-		return fmt.Errorf("self_fence %s: %w: %s", argv[0], err, out)
+		return fmt.Errorf("self_fence %s: %w: %s", argv[0], err, out.String())
 	}
 	return nil
 }

@@ -1,8 +1,14 @@
 package e2eres
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
@@ -174,4 +180,43 @@ func (s *seed) expectOnlyClient(since time.Time) {
 	neighTook := e2ekit.WaitNeigh(s.t, s.client, vip1, s.mac2, moveBound)
 	s.t.Logf("SIGKILL of node1's daemon: client got node2's page %v after the kill; client-side outage %v; neighbour -> node2 %v later",
 		took.Round(time.Millisecond), outage.Round(time.Millisecond), neighTook.Round(time.Millisecond))
+}
+
+// TestSeedServiceRunsAtNormalPriority: the daemon runs SCHED_RR (realtime
+// on, the default), but the service its init script started must not: a
+// service at realtime priority could starve the machine and the heartbeat
+// itself. Heartbeat runs its children at normal priority too.
+func TestSeedServiceRunsAtNormalPriority(t *testing.T) {
+	s := startSeed(t, "on")
+	daemon := readPid(t, filepath.Join(s.n1.RunDir, "heartbeat.pid"))
+	service := readPid(t, filepath.Join(s.n1.srvDir, "httpd.pid"))
+	if got := schedPolicy(t, daemon); got != unix.SCHED_RR {
+		t.Fatalf("daemon (pid %d) has scheduling policy %d, want SCHED_RR (%d)", daemon, got, unix.SCHED_RR)
+	}
+	if got := schedPolicy(t, service); got != unix.SCHED_NORMAL {
+		t.Errorf("service started by the init script (pid %d) has scheduling policy %d, want SCHED_OTHER (%d)",
+			service, got, unix.SCHED_NORMAL)
+	}
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pid
+}
+
+func schedPolicy(t *testing.T, pid int) uint32 {
+	t.Helper()
+	a, err := unix.SchedGetAttr(pid, 0)
+	if err != nil {
+		t.Fatalf("sched_getattr(%d): %v", pid, err)
+	}
+	return a.Policy
 }

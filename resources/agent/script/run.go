@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/resources/agent"
 )
 
@@ -214,7 +215,7 @@ func (a *scriptAgent) run(ctx context.Context, op string, matchStatus bool) resu
 func startRetrying(ctx context.Context, cmd *exec.Cmd) error {
 	delay := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := cmd.Start()
+		err := realtime.Start(cmd) // never at the daemon's realtime priority
 		if err == nil || !errors.Is(err, syscall.ETXTBSY) || attempt == 8 {
 			return err
 		}
