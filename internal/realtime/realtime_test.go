@@ -71,9 +71,15 @@ func onThreadAt(t *testing.T, prio int, f func()) {
 	}
 }
 
-func childScheduling(t *testing.T) string {
+// childCmd runs the test binary as the child that prints its scheduling.
+func childCmd() *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
+	return cmd
+}
+
+func childScheduling(t *testing.T) string {
+	cmd := childCmd()
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := Start(cmd); err != nil {
@@ -113,9 +119,7 @@ func TestStartRunsChildrenAtNormalScheduling(t *testing.T) {
 func TestStartLeavesTheThreadAsItWas(t *testing.T) {
 	onThreadAt(t, 10, func() {
 		_ = childScheduling(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"=1")
-		out, err := cmd.Output()
+		out, err := childCmd().Output()
 		if err != nil {
 			t.Fatal(err)
 		}
