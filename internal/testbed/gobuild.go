@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"testing"
 	"time"
 )
 
@@ -41,4 +43,62 @@ func GoBuild(dir string, pkgs ...string) error {
 		return fmt.Errorf("go build %s: %v: %s", strings.Join(pkgs, " "), err, bytes.TrimSpace(out))
 	}
 	return nil
+}
+
+// BinSet is the suite's binaries for a benchmark package: built once, on
+// first use, into a temporary directory (benchmarks that are not selected
+// build nothing), or taken from the directory $Env names, e.g. the bin/
+// that "make build" fills. Remove deletes what it built; call it from
+// TestMain after m.Run.
+type BinSet struct {
+	Env   string   // names a directory with the binaries already built
+	Names []string // the binaries, each must be in that directory
+	Pkgs  []string // what GoBuild builds otherwise
+
+	once sync.Once
+	dir  string
+	own  bool
+	err  error
+}
+
+// Dir returns the directory holding the binaries, or fails tb.
+func (s *BinSet) Dir(tb testing.TB) string {
+	tb.Helper()
+	s.once.Do(s.find)
+	if s.err != nil {
+		tb.Fatal(s.err)
+	}
+	return s.dir
+}
+
+func (s *BinSet) find() {
+	if dir := os.Getenv(s.Env); dir != "" {
+		s.dir = dir
+		for _, name := range s.Names {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				s.err = fmt.Errorf("%s=%s: %v", s.Env, dir, err)
+				return
+			}
+		}
+		return
+	}
+	dir, err := os.MkdirTemp("", "hasuite-bin-")
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.dir, s.own = dir, true
+	// Traversable by every user, like the bed's own directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		s.err = err
+		return
+	}
+	s.err = GoBuild(dir, s.Pkgs...)
+}
+
+// Remove deletes the directory Dir built into (not one $Env named).
+func (s *BinSet) Remove() {
+	if s.own {
+		_ = os.RemoveAll(s.dir)
+	}
 }

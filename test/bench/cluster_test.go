@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,67 +30,26 @@ const (
 
 // Bounds of the waits.
 const (
-	buildTimeout  = 5 * time.Minute
 	joinTimeout   = 15 * time.Second
 	deathTimeout  = 5 * time.Second
 	statusTimeout = 2 * time.Second
 	statusPoll    = 5 * time.Millisecond
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	ownBin    bool // binDir was made here and is removed by TestMain
-	buildErr  error
-)
-
-// binaries returns the directory holding heartbeat, cl_status and hactl:
-// $HB_BIN if set (e.g. the bin/ that "make build" fills), else a temporary
-// directory they are built into once per test binary from this module
-// (removed by TestMain).
-func binaries(b *testing.B) string {
-	b.Helper()
-	buildOnce.Do(func() {
-		if dir := os.Getenv("HB_BIN"); dir != "" {
-			binDir = dir
-			for _, name := range []string{"heartbeat", "cl_status", "hactl"} {
-				if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-					buildErr = fmt.Errorf("HB_BIN=%s: %v", dir, err)
-				}
-			}
-			return
-		}
-		_, file, _, ok := runtime.Caller(0)
-		if !ok {
-			buildErr = fmt.Errorf("cannot locate the module root")
-			return
-		}
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "hasuite-bench-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir, ownBin = dir, true
-		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dir+"/", "./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
-	}
-	return binDir
+// bins are heartbeat, cl_status and hactl; HB_BIN names a directory with
+// them already built (e.g. the bin/ that "make build" fills).
+var bins = &testbed.BinSet{
+	Env:   "HB_BIN",
+	Names: []string{"heartbeat", "cl_status", "hactl"},
+	Pkgs:  []string{"./cmd/heartbeat", "./cmd/cl_status", "./cmd/hactl"},
 }
+
+// binaries returns the directory holding the binaries.
+func binaries(b *testing.B) string { return bins.Dir(b) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if ownBin {
-		_ = os.RemoveAll(binDir)
-	}
+	bins.Remove()
 	os.Exit(code)
 }
 

@@ -25,18 +25,11 @@ import (
 func (v *VIP) Start(ctx context.Context) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.opts.Context.Err(); err != nil {
-		return fmt.Errorf("ipaddr: %s: agent is shut down: %w", v.name, err)
-	}
-	h, err := newHandle(ctx)
+	h, t, err := v.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
-	if err != nil {
-		return err
-	}
 	label, err := fullLabel(t.link.Attrs().Name, v.spec.Label)
 	if err != nil {
 		return fmt.Errorf("ipaddr: %s: %w", v.name, err)
@@ -45,13 +38,34 @@ func (v *VIP) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !added && v.ann != nil && v.ann.alive() && v.ann.ifindex == t.link.Attrs().Index {
+	if !added && v.announcing(t) {
 		return nil
 	}
 	if err := v.stopAnnouncer(ctx); err != nil {
 		return err
 	}
 	return v.startAnnouncer(ctx, t)
+}
+
+// open is how Start and Announce begin (v.mu held): the agent must not be
+// shut down, and the address's interface must exist. The caller closes h.
+func (v *VIP) open(ctx context.Context) (h *netlink.Handle, t target, err error) {
+	if err := v.opts.Context.Err(); err != nil {
+		return nil, target{}, fmt.Errorf("ipaddr: %s: agent is shut down: %w", v.name, err)
+	}
+	if h, err = newHandle(ctx); err != nil {
+		return nil, target{}, err
+	}
+	if t, err = v.resolve(h); err != nil {
+		h.Close()
+		return nil, target{}, err
+	}
+	return h, t, nil
+}
+
+// announcing reports an announcer running for the address on t's link.
+func (v *VIP) announcing(t target) bool {
+	return v.ann != nil && v.ann.alive() && v.ann.ifindex == t.link.Attrs().Index
 }
 
 // ensureAddr adds the address; added is false when it was there already.
@@ -183,18 +197,11 @@ func (v *VIP) stopAnnouncer(ctx context.Context) error {
 func (v *VIP) Announce(ctx context.Context) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.opts.Context.Err(); err != nil {
-		return fmt.Errorf("ipaddr: %s: agent is shut down: %w", v.name, err)
-	}
-	h, err := newHandle(ctx)
+	h, t, err := v.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
-	if err != nil {
-		return err
-	}
 	have, err := v.findOnLink(h, t.link)
 	if err != nil {
 		return err
@@ -202,7 +209,7 @@ func (v *VIP) Announce(ctx context.Context) error {
 	if len(have) == 0 {
 		return fmt.Errorf("ipaddr: %s: %w on %s", v.name, ErrNotHeld, t.link.Attrs().Name)
 	}
-	if v.ann != nil && v.ann.alive() && v.ann.ifindex == t.link.Attrs().Index {
+	if v.announcing(t) {
 		var deadline time.Time
 		if dl, ok := ctx.Deadline(); ok {
 			deadline = dl
