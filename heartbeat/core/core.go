@@ -375,7 +375,7 @@ func (c *Core) checkPeer(p *peer, t time.Duration) {
 	if !p.warned && p.heard && silence >= c.warnTimeout(p) {
 		p.warned = true
 		c.emit(Event{Kind: EvLateHeartbeat, Node: p.name, Interval: silence,
-			Detail: "no heartbeat for " + silence.Round(time.Millisecond).String()})
+			Detail: "no status for " + silence.Round(time.Millisecond).String() + ", still waiting"})
 	}
 }
 

@@ -249,7 +249,7 @@ func (c *Core) receiveStatus(p *peer, t time.Duration, m *msg.Message) {
 	interval := t - p.lastStatus
 	if p.heard && p.state != Dead && interval >= c.warnTimeout(p) && p.lastStatus > 0 {
 		c.emit(Event{Kind: EvLateHeartbeat, Node: p.name, Interval: interval,
-			Detail: "late heartbeat: interval " + interval.Round(time.Millisecond).String()})
+			Detail: "a status arrived after " + interval.Round(time.Millisecond).String() + " of silence"})
 	}
 	p.lastStatus = t
 	p.warned = false

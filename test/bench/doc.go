@@ -16,7 +16,9 @@
 //     hasuite and Heartbeat 3.0.6 (all processes of the node), and for
 //     testdata/floor.c, a C loop that only sends and reads the datagrams:
 //     the floor under any implementation on the machine (skipped without
-//     a C compiler).
+//     a C compiler); floor-c-timer-only is the same loop reading only when
+//     its timer fires (one wake-up per keepalive), the floor of a design
+//     that lets incoming messages wait.
 //   - BenchmarkNoFalseDeaths: an idle pair for HB_SOAK (default 10m); counts
 //     "is dead" and "late heartbeat" log lines on both nodes.
 //

@@ -120,13 +120,16 @@ func (f footprint) report(b *testing.B) {
 func BenchmarkIdleFootprint(b *testing.B) {
 	b.Run("hasuite", benchFootprintOurs)
 	b.Run("heartbeat-3.0.6", benchFootprintReal)
-	b.Run("floor-c", benchFootprintFloor)
+	b.Run("floor-c", func(b *testing.B) { benchFootprintFloor(b) })
+	b.Run("floor-c-timer-only", func(b *testing.B) { benchFootprintFloor(b, "timer-only") })
 }
 
 // benchFootprintFloor measures testdata/floor.c, a C loop that only sends
 // a 360-byte datagram every keepalive and reads the peer's: the cost of
-// the packet rate itself on this machine, under any implementation.
-func benchFootprintFloor(b *testing.B) {
+// the packet rate itself on this machine, under any implementation that
+// reads a message when it arrives. With "timer-only" the loop reads only
+// when its timer fires (one wake-up per keepalive, messages wait).
+func benchFootprintFloor(b *testing.B, mode ...string) {
 	cc, err := exec.LookPath("cc")
 	if err != nil {
 		b.Skip("no C compiler (cc) for the floor yardstick")
@@ -143,12 +146,12 @@ func benchFootprintFloor(b *testing.B) {
 	ms := strconv.FormatInt(ka.Milliseconds(), 10)
 	for i := 0; i < b.N; i++ {
 		p := newPair(b)
-		n1 := p.h1.Start(b, bin, addr2, "7694", ms)
-		p.h2.Start(b, bin, addr1, "7694", ms)
+		n1 := p.h1.Start(b, bin, append([]string{addr2, "7694", ms}, mode...)...)
+		p.h2.Start(b, bin, append([]string{addr1, "7694", ms}, mode...)...)
 		time.Sleep(warmUp)
 		pid := n1.Pid()
 		f := measure(b, func() []int { return []int{pid} }, idle)
-		b.Logf("floor (C, keepalive %s): %v", keepalive, f)
+		b.Logf("floor (C, keepalive %s %v): %v", keepalive, mode, f)
 		f.report(b)
 	}
 }

@@ -5,7 +5,11 @@
  * whatever the peer sends; no parsing, no signing, no state. What this
  * costs on a machine is the floor under any implementation's CPU there.
  *
- * usage: floor PEER-IPv4 PORT KEEPALIVE-MS
+ * With "timer-only" it reads the peer's datagrams only when its own timer
+ * fires, so it wakes once per keepalive instead of twice: the floor of a
+ * design that lets every incoming message wait up to a keepalive.
+ *
+ * usage: floor PEER-IPv4 PORT KEEPALIVE-MS [timer-only]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,10 +23,11 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-	if (argc != 4) {
-		fprintf(stderr, "usage: floor PEER-IPv4 PORT KEEPALIVE-MS\n");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "timer-only") == 0)) {
+		fprintf(stderr, "usage: floor PEER-IPv4 PORT KEEPALIVE-MS [timer-only]\n");
 		return 2;
 	}
+	int timer_only = argc == 5;
 	int port = atoi(argv[2]);
 	long ms = atol(argv[3]);
 	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -46,7 +51,7 @@ int main(int argc, char **argv) {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = s};
 	if (t < 0 || timerfd_settime(t, 0, &every, NULL) < 0 || ep < 0 ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) {
+	    (!timer_only && epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0)) {
 		perror("floor: setup");
 		return 1;
 	}
@@ -62,6 +67,9 @@ int main(int argc, char **argv) {
 		int n = epoll_wait(ep, ready, 4, -1);
 		for (int i = 0; i < n; i++) {
 			if (ready[i].data.fd == t) {
+				if (timer_only)
+					while (recv(s, in, sizeof in, 0) >= 0)
+						;
 				uint64_t expirations;
 				if (read(t, &expirations, sizeof expirations) > 0)
 					sendto(s, out, sizeof out, 0, (struct sockaddr *)&peer, sizeof peer);
