@@ -45,7 +45,10 @@ var bins = &testbed.BinSet{
 }
 
 // binaries returns the directory holding the binaries.
-func binaries(b *testing.B) string { return bins.Dir(b) }
+func binaries(b *testing.B) string {
+	b.Helper()
+	return bins.Dir(b)
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()

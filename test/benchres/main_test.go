@@ -19,7 +19,10 @@ var bins = &testbed.BinSet{
 }
 
 // binaries returns the directory holding the binaries.
-func binaries(b testing.TB) string { return bins.Dir(b) }
+func binaries(b testing.TB) string {
+	b.Helper()
+	return bins.Dir(b)
+}
 
 func TestMain(m *testing.M) {
 	// More Ps than CPUs: the prober's thread, woken from nanosleep, must
