@@ -45,13 +45,12 @@ func GoBuild(dir string, pkgs ...string) error {
 	return nil
 }
 
-// BinSet is the suite's binaries for a benchmark package: built once, on
-// first use, into a temporary directory (benchmarks that are not selected
-// build nothing), or taken from the directory $Env names, e.g. the bin/
-// that "make build" fills. Remove deletes what it built; call it from
-// TestMain after m.Run.
+// BinSet is a set of the suite's binaries for a test or benchmark
+// package: built once into a temporary directory, or taken from the
+// directory $Env names (e.g. the bin/ that "make build" fills, or a CI
+// artifact). Remove deletes what it built; call it after m.Run.
 type BinSet struct {
-	Env   string   // names a directory with the binaries already built
+	Env   string   // names a directory with the binaries already built ("": always build)
 	Names []string // the binaries, each must be in that directory
 	Pkgs  []string // what GoBuild builds otherwise
 
@@ -61,26 +60,35 @@ type BinSet struct {
 	err  error
 }
 
-// Dir returns the directory holding the binaries, or fails tb.
+// Build finds or builds the binaries (once) and returns their directory.
+func (s *BinSet) Build() (string, error) {
+	s.once.Do(s.find)
+	return s.dir, s.err
+}
+
+// Dir is Build for a test or benchmark that uses the binaries: a benchmark
+// that is not selected builds nothing. It fails tb on an error.
 func (s *BinSet) Dir(tb testing.TB) string {
 	tb.Helper()
-	s.once.Do(s.find)
-	if s.err != nil {
-		tb.Fatal(s.err)
+	dir, err := s.Build()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return s.dir
+	return dir
 }
 
 func (s *BinSet) find() {
-	if dir := os.Getenv(s.Env); dir != "" {
-		s.dir = dir
-		for _, name := range s.Names {
-			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-				s.err = fmt.Errorf("%s=%s: %v", s.Env, dir, err)
-				return
+	if s.Env != "" {
+		if dir := os.Getenv(s.Env); dir != "" {
+			s.dir = dir
+			for _, name := range s.Names {
+				if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+					s.err = fmt.Errorf("%s=%s: %v", s.Env, dir, err)
+					return
+				}
 			}
+			return
 		}
-		return
 	}
 	dir, err := os.MkdirTemp("", "hasuite-bin-")
 	if err != nil {
@@ -88,15 +96,17 @@ func (s *BinSet) find() {
 		return
 	}
 	s.dir, s.own = dir, true
-	// Traversable by every user, like the bed's own directory.
+	// Traversable by every user: sandboxed daemons run as another user.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		s.err = err
 		return
 	}
-	s.err = GoBuild(dir, s.Pkgs...)
+	if err := GoBuild(dir, s.Pkgs...); err != nil {
+		s.err = fmt.Errorf("building the binaries: %w", err)
+	}
 }
 
-// Remove deletes the directory Dir built into (not one $Env named).
+// Remove deletes the directory Build made (never one $Env named).
 func (s *BinSet) Remove() {
 	if s.own {
 		_ = os.RemoveAll(s.dir)

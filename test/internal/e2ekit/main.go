@@ -48,33 +48,17 @@ func Bin(name string) string {
 // Without root (and outside CI) it builds nothing: every test needs root
 // for its namespaces and skips without it (testbed.New says why).
 func Main(m *testing.M, b Build) int {
-	if dir := os.Getenv(BinDirEnv); dir != "" && b.Prebuilt != nil {
-		for _, name := range b.Prebuilt {
-			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %s=%s: %v\n", b.Name, BinDirEnv, dir, err)
-				return 1
-			}
-		}
-		binDir = dir
+	set := &testbed.BinSet{Pkgs: b.Pkgs}
+	if b.Prebuilt != nil {
+		set.Env, set.Names = BinDirEnv, b.Prebuilt
+	}
+	if os.Getenv(set.Env) == "" && os.Geteuid() != 0 && os.Getenv("CI") != "true" {
 		return m.Run()
 	}
-	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "hasuite-"+b.Name+"-bin-")
+	dir, err := set.Build()
+	defer set.Remove()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", b.Name, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Sandboxed daemons' children drop nothing, but keep the directory
-	// traversable for any user like the bed's own.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", b.Name, err)
-		return 1
-	}
-	if err := testbed.GoBuild(dir, b.Pkgs...); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: building the binaries: %v\n", b.Name, err)
 		return 1
 	}
 	binDir = dir
