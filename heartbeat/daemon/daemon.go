@@ -64,14 +64,16 @@ const (
 
 // Daemon is one running heartbeat node.
 type Daemon struct {
-	opts  Options
-	cfg   *config.Config
-	keys  *auth.Keyring
-	logs  *logSetup
-	log   *zap.Logger
-	core  *core.Core
-	start time.Time
-	debug int
+	opts Options
+	cfg  *config.Config
+	keys *auth.Keyring
+	logs *logSetup
+	// removePid removes the pid file; Run calls it last.
+	removePid func()
+	log       *zap.Logger
+	core      *core.Core
+	start     time.Time
+	debug     int
 
 	links   []*linkIO
 	loop    *evloop.Loop
@@ -170,8 +172,17 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	defer logs.Close()
-	d := &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
+	var d *Daemon
+	defer func() {
+		// The log is written out (a stuck destination gets a bounded
+		// time) before the pid file goes: "heartbeat -k" returns when it
+		// has gone, and promises that the daemon has exited.
+		logs.Close()
+		if d.removePid != nil {
+			d.removePid()
+		}
+	}()
+	d = &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
 		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
 		marksCh: make(chan map[string]state.PeerMark, 1),
 		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
@@ -211,11 +222,9 @@ func (d *Daemon) run(ctx context.Context) error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	defer srv.Close()
-	removePid, err := control.WritePidFile(d.opts.RunDir)
-	if err != nil {
+	if d.removePid, err = control.WritePidFile(d.opts.RunDir); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
-	defer removePid()
 	if err := d.openLinks(); err != nil {
 		d.closeLinks()
 		return err

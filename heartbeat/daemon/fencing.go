@@ -53,6 +53,7 @@ func (d *Daemon) selfFence(ctx context.Context) error {
 		return errors.New("no self_fence program configured")
 	}
 	d.log.Error("fencing this node", zap.Strings("self_fence", argv))
+	d.logs.flush() // a reboot keeps only what is on disk
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

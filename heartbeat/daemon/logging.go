@@ -6,33 +6,67 @@ import (
 	"log/syslog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hasuite/hasuite/heartbeat/config"
+	"github.com/hasuite/hasuite/internal/asyncwrite"
 )
 
 // logSetup is the logger and what must be closed with it.
 type logSetup struct {
 	log     *zap.Logger
 	level   zap.AtomicLevel
-	closers []io.Closer
+	queues  []*asyncwrite.Writer // in front of every destination
+	closers []io.Closer          // the destinations
 }
 
+// Close writes out what is queued (each destination gets a bounded time:
+// a stuck one must not keep the daemon from exiting) and closes the
+// destinations.
 func (l *logSetup) Close() {
-	_ = l.log.Sync()
+	for _, q := range l.queues {
+		if q.Sync() == nil {
+			_ = q.Close()
+		}
+	}
 	for _, c := range l.closers {
 		_ = c.Close()
 	}
 }
 
+// flush writes out what is queued and syncs the log files, each within a
+// bounded time: before this node reboots itself, so that the reason
+// reaches the disk.
+func (l *logSetup) flush() {
+	for _, q := range l.queues {
+		_ = q.Sync()
+	}
+}
+
+// queue puts an asyncwrite.Writer in front of a destination: the event loop
+// logs, and must never wait for a disk, journald or syslog. Lines that do
+// not fit its queue are dropped, then counted in the log.
+func (l *logSetup) queue(name string, dst io.Writer) zapcore.WriteSyncer {
+	q := asyncwrite.New(dst, asyncwrite.Options{OnDrop: func(n int) {
+		l.log.Warn("log lines dropped: the log destination did not take them in time",
+			zap.String("destination", name), zap.Int("dropped", n))
+	}})
+	l.queues = append(l.queues, q)
+	return q
+}
+
 // newLogger honours logfile (normal messages), debugfile (everything) and
 // logfacility (syslog), like Heartbeat; with none of them it logs to stderr.
-func newLogger(cfg *config.Config, debug int, stderr io.Writer) (*logSetup, error) {
+func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, err error) {
 	ls := &logSetup{level: zap.NewAtomicLevelAt(levelFor(debug))}
+	defer func() {
+		if err != nil {
+			ls.Close() // nothing was logged: the queues stop at once
+		}
+	}()
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.EncodeTime = zapcore.TimeEncoderOfLayout("2006-01-02T15:04:05.000Z07:00")
 	encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
@@ -46,7 +80,7 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (*logSetup, erro
 			return nil, fmt.Errorf("logfile: %w", err)
 		}
 		ls.closers = append(ls.closers, f)
-		cores = append(cores, zapcore.NewCore(enc, zapcore.AddSync(f), info))
+		cores = append(cores, zapcore.NewCore(enc, ls.queue("logfile "+cfg.LogFile, f), info))
 	}
 	if cfg.DebugFile != "" && cfg.DebugFile != "/dev/null" {
 		f, err := os.OpenFile(cfg.DebugFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
@@ -54,7 +88,7 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (*logSetup, erro
 			return nil, fmt.Errorf("debugfile: %w", err)
 		}
 		ls.closers = append(ls.closers, f)
-		cores = append(cores, zapcore.NewCore(enc, zapcore.AddSync(f), ls.level))
+		cores = append(cores, zapcore.NewCore(enc, ls.queue("debugfile "+cfg.DebugFile, f), ls.level))
 	}
 	if fac := strings.ToLower(cfg.LogFacility); fac != "" && fac != "none" {
 		prio, ok := syslogFacilities[fac]
@@ -68,10 +102,11 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (*logSetup, erro
 		ls.closers = append(ls.closers, w)
 		plain := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", LevelKey: "level",
 			EncodeLevel: zapcore.CapitalLevelEncoder, ConsoleSeparator: " "})
-		cores = append(cores, zapcore.NewCore(plain, zapcore.AddSync(w), info))
+		cores = append(cores, zapcore.NewCore(plain, ls.queue("syslog", w), info))
 	}
 	if len(cores) == 0 {
-		cores = append(cores, zapcore.NewCore(enc, zapcore.AddSync(&lockedWriter{w: stderr}), ls.level))
+		// Hide any Sync of stderr: fsync at exit is for log files.
+		cores = append(cores, zapcore.NewCore(enc, ls.queue("stderr", struct{ io.Writer }{stderr}), ls.level))
 	}
 	ls.log = zap.New(zapcore.NewTee(cores...))
 	return ls, nil
@@ -82,17 +117,6 @@ func levelFor(debug int) zapcore.Level {
 		return zapcore.DebugLevel
 	}
 	return zapcore.InfoLevel
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 var syslogFacilities = map[string]syslog.Priority{

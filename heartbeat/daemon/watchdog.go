@@ -99,6 +99,9 @@ func (d *Daemon) abandonWatchdog() bool {
 	d.wdAbandoned = true
 	_ = d.wd.Abandon()
 	d.log.Error("watchdog abandoned: this node will be reset by it", zap.String("device", d.wd.Path()))
+	// Get the reason to disk before the reset, off the loop: it keeps the
+	// heartbeat going until then.
+	go d.logs.flush()
 	return true
 }
 
