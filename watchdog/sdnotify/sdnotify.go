@@ -1,6 +1,7 @@
 // Package sdnotify tells systemd about the daemon's life cycle (sd_notify)
-// and feeds systemd's service watchdog, through go-systemd's daemon
-// package.
+// and feeds systemd's service watchdog. go-systemd's daemon package gives
+// the message words and the watchdog settings; the datagrams are sent here,
+// never waiting for systemd (see notify).
 //
 // Every function is a no-op returning nil (or 0) when NOTIFY_SOCKET is not
 // set, i.e. when the daemon does not run under a Type=notify unit, so the
@@ -20,9 +21,13 @@
 package sdnotify
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 )
@@ -95,12 +100,33 @@ func ChildEnv(env []string) []string {
 	return out
 }
 
+// ErrBusy is returned when systemd's notification socket has no room: the
+// message is dropped, since the caller (the event loop) must not wait.
+var ErrBusy = errors.New("sdnotify: systemd's notification socket is full; message dropped")
+
+// notify sends one datagram without ever waiting. go-systemd's SdNotify
+// writes through a blocking net.Conn: with PID 1 busy (a long daemon-reload)
+// and its queue full, the write, and the loop that kicks the watchdog and
+// sends the heartbeats with it, would wait for systemd.
 func notify(state string) error {
-	if !Enabled() {
+	path := os.Getenv(envSocket)
+	if path == "" {
 		return nil
 	}
-	_, err := daemon.SdNotify(false, state)
-	return err
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("sdnotify: %w", err)
+	}
+	defer unix.Close(fd)
+	// A leading @ names an abstract socket; unix.SockaddrUnix maps it.
+	err = unix.Sendto(fd, []byte(state), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, &unix.SockaddrUnix{Name: path})
+	switch {
+	case errors.Is(err, unix.EAGAIN):
+		return ErrBusy
+	case err != nil:
+		return fmt.Errorf("sdnotify: %s: %w", path, err)
+	}
+	return nil
 }
 
 func oneLine(s string) string {

@@ -1,6 +1,8 @@
 package sdnotify
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -178,5 +180,48 @@ func TestChildEnv(t *testing.T) {
 				t.Errorf("ChildEnv(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAbstractSocket: systemd may name an abstract socket ("@..."), as
+// some containers' managers do.
+func TestAbstractSocket(t *testing.T) {
+	name := fmt.Sprintf("@hasuite-sdnotify-test-%d", os.Getpid())
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	t.Setenv("NOTIFY_SOCKET", name)
+	if err := Kick(); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, c); got != "WATCHDOG=1" {
+		t.Errorf("got %q, want WATCHDOG=1", got)
+	}
+}
+
+// TestAFullSocketDropsInsteadOfWaiting: systemd not reading (PID 1 busy)
+// must not hold up the caller, the event loop. Every call has to return;
+// once the socket is full they report ErrBusy.
+func TestAFullSocketDropsInsteadOfWaiting(t *testing.T) {
+	listen(t) // never read
+	done := make(chan error, 1)
+	go func() {
+		for range 100000 {
+			if err := Status("busy"); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrBusy) {
+			t.Fatalf("filling the socket ended with %v, want ErrBusy", err)
+		}
+	case <-time.After(10 * time.Second): // liveness bound, not a timing check
+		t.Fatal("a notification blocked on a full socket")
 	}
 }
