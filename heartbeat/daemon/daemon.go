@@ -106,7 +106,6 @@ type Daemon struct {
 	coreStopping bool // shutdone announced
 	stopBy       time.Time
 	marksSave    time.Time
-	maintainNext time.Time // next UDP link maintenance
 }
 
 type linkIO struct {
@@ -298,7 +297,10 @@ func (d *Daemon) run(ctx context.Context) error {
 	c.Start(d.now())
 	d.flush()
 	d.marksSave = time.Now().Add(marksEvery)
-	d.maintainNext = time.Now().Add(link.MaintainEvery)
+	stopMaintain := make(chan struct{})
+	maintainDone := make(chan struct{})
+	go d.maintainLinks(stopMaintain, maintainDone)
+	defer func() { close(stopMaintain); <-maintainDone }() // before closeLinks
 	for {
 		ready, err := d.loop.Wait(d.nextDeadline())
 		if err != nil {
@@ -331,9 +333,6 @@ func (d *Daemon) run(ctx context.Context) error {
 		}
 		if time.Now().After(d.marksSave) {
 			d.saveMarks()
-		}
-		if time.Now().After(d.maintainNext) {
-			d.maintainLinks()
 		}
 		if d.coreStopping && (c.Done() || time.Now().After(d.stopBy)) {
 			break
@@ -412,12 +411,26 @@ func (d *Daemon) readLink(l *linkIO) {
 	}
 }
 
-// maintainLinks lets every UDP link re-check its interface.
-func (d *Daemon) maintainLinks() {
-	d.maintainNext = time.Now().Add(link.MaintainEvery)
-	for _, l := range d.links {
-		if l.udp != nil {
-			l.udp.Maintain()
+// maintainLinks lets every UDP link re-check its interface every
+// link.MaintainEvery until stop is closed. It runs off the event loop:
+// rejoining a multicast group and reading a broadcast address take the
+// kernel's RTNL lock, which a burst of address changes (our own takeover
+// of 100 VIPs, a container runtime creating interfaces) can hold for
+// hundreds of milliseconds, and the loop must not wait for it.
+func (d *Daemon) maintainLinks(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(link.MaintainEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		for _, l := range d.links {
+			if l.udp != nil {
+				l.udp.Maintain()
+			}
 		}
 	}
 }
@@ -440,7 +453,6 @@ func (d *Daemon) nextDeadline() time.Time {
 	next = earliest(next, d.nextWaiterDeadline())
 	next = earliest(next, d.marksSave)
 	next = earliest(next, d.fenceCheck)
-	next = earliest(next, d.maintainNext)
 	return earliest(next, d.nextKick())
 }
 
