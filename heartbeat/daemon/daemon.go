@@ -75,10 +75,9 @@ type Daemon struct {
 	start     time.Time
 	debug     int
 
-	links   []*linkIO
-	loop    *evloop.Loop
-	rxBuf   []byte           // the loop's receive buffer for UDP links
-	packets chan link.Packet // from serial links' reader goroutines
+	links []*linkIO
+	loop  *evloop.Loop
+	rxBuf []byte // the loop's receive buffer for UDP links
 	// serialQueued counts serial frames posted to the loop, not yet run.
 	serialQueued atomic.Int64
 	ctrl         chan ctrlReq
@@ -182,7 +181,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}()
 	d = &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
-		packets: make(chan link.Packet, packetQueue), ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
+		ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
 		marksCh: make(chan map[string]state.PeerMark, 1),
 		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
 	for _, w := range warns {
@@ -224,6 +223,12 @@ func (d *Daemon) run(ctx context.Context) error {
 	if d.removePid, err = control.WritePidFile(d.opts.RunDir); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
+	// The loop first: serial links hand their frames to it as soon as
+	// they are open.
+	if d.loop, err = evloop.New(); err != nil {
+		return err
+	}
+	defer d.loop.Close()
 	if err := d.openLinks(); err != nil {
 		d.closeLinks()
 		return err
@@ -263,10 +268,6 @@ func (d *Daemon) run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	if d.loop, err = evloop.New(); err != nil {
-		return err
-	}
-	defer d.loop.Close()
 	for i, l := range d.links {
 		if l.udp != nil {
 			if err := d.loop.Add(l.udp.Fd(), i); err != nil {
@@ -346,9 +347,9 @@ func (d *Daemon) run(ctx context.Context) error {
 }
 
 // pump hands everything that arrives on a channel (signals, control
-// requests, resource results, fencing outcomes, serial frames) to the loop
-// as posted work. It is idle on an idle node: heartbeats on UDP links
-// never pass through it.
+// requests, resource results, fencing outcomes) to the loop as posted
+// work. It is idle on an idle node: heartbeats never pass through it (UDP
+// links are read by the loop, serial links post their frames themselves).
 func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan struct{}, exited chan<- struct{}) {
 	defer close(exited)
 	results, alerts := d.res.run.Results(), d.res.run.Alerts()
@@ -359,18 +360,6 @@ func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan s
 		case <-done:
 			done = nil
 			d.loop.Post(func() { d.beginStop("context cancelled") })
-		case p := <-d.packets:
-			// Keep serial frames bounded while they wait for the loop,
-			// as the channel bounds them before.
-			if d.serialQueued.Add(1) > packetQueue {
-				d.serialQueued.Add(-1)
-				d.dropped.queueFull.Add(1)
-				continue
-			}
-			d.loop.Post(func() {
-				d.serialQueued.Add(-1)
-				d.receive(p)
-			})
 		case r := <-d.ctrl:
 			d.loop.Post(func() { d.command(r) })
 		case r := <-results:
@@ -520,11 +509,15 @@ func (d *Daemon) openLinks() error {
 			deliver := func(p link.Packet) {
 				p.Link = name
 				lio.rxPackets.Add(1)
-				select {
-				case d.packets <- p:
-				default:
+				if d.serialQueued.Add(1) > packetQueue {
+					d.serialQueued.Add(-1)
 					d.dropped.queueFull.Add(1)
+					return
 				}
+				d.loop.Post(func() {
+					d.serialQueued.Add(-1)
+					d.receive(p)
+				})
 			}
 			lio.Link, err = serial.Open(serial.Config{Path: m.Dev, Baud: m.Baud, FlowControl: d.cfg.RTSCTS,
 				MaxDelay: d.cfg.Deadtime / 2}, deliver)
