@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/control"
-	"github.com/hasuite/hasuite/heartbeat/core"
 )
 
 // Commands understood by the daemon.
@@ -35,16 +34,86 @@ const (
 
 // Status is the daemon's full state for status commands.
 type Status struct {
-	Version   string        `json:"version"`
-	Pid       int           `json:"pid"`
-	Hostname  string        `json:"hostname"`
-	Managed   string        `json:"managed_by"` // "haresources" or "none"
-	Resources string        `json:"resources"`  // none|local|foreign|all|transition
-	Debug     int           `json:"debug"`
-	Core      core.Snapshot `json:"core"`
-	Links     []Link        `json:"links"`
-	Dropped   Dropped       `json:"dropped"`
-	Groups    []Group       `json:"groups"`
+	Version   string   `json:"version"`
+	Pid       int      `json:"pid"`
+	Hostname  string   `json:"hostname"`
+	Managed   string   `json:"managed_by"` // "haresources" or "none"
+	Resources string   `json:"resources"`  // none|local|foreign|all|transition
+	Debug     int      `json:"debug"`
+	Core      Snapshot `json:"core"`
+	Links     []Link   `json:"links"`
+	Dropped   Dropped  `json:"dropped"`
+	Groups    []Group  `json:"groups"`
+}
+
+// Snapshot is the membership state as the local node sees it. The types
+// of the status live here, not in the membership core, so that the client
+// commands do not link the state machines.
+type Snapshot struct {
+	Node        string         `json:"node"`
+	State       string         `json:"state"`
+	Generation  uint64         `json:"generation"`
+	UUID        string         `json:"uuid"`
+	LastSeq     uint64         `json:"last_seq"`
+	CommUp      bool           `json:"comm_up"`
+	Stopping    bool           `json:"stopping"`
+	FlowControl bool           `json:"flow_control"`
+	Keepalive   time.Duration  `json:"keepalive_ns"`
+	Deadtime    time.Duration  `json:"deadtime_ns"`
+	Warntime    time.Duration  `json:"warntime_ns"`
+	Initdead    time.Duration  `json:"initdead_ns"`
+	Uptime      time.Duration  `json:"uptime_ns"`
+	Nodes       []NodeSnapshot `json:"nodes"`
+	Counters    Counters       `json:"counters"`
+}
+
+// NodeSnapshot describes one node, the local one included.
+type NodeSnapshot struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	State string `json:"state"`
+	Local bool   `json:"local"`
+	// Deadtime is the timeout applied to this node now.
+	Deadtime time.Duration `json:"deadtime_ns"`
+	// LastHeard is the age of the last status; -1 when never heard.
+	LastHeard  time.Duration  `json:"last_heard_ns"`
+	Generation uint64         `json:"generation"`
+	LastSeq    uint64         `json:"last_seq"`
+	Missing    int            `json:"missing"`
+	Links      []LinkSnapshot `json:"links"`
+	Counters   PeerCounters   `json:"counters"`
+}
+
+// LinkSnapshot is one medium as seen for one node.
+type LinkSnapshot struct {
+	Name      string        `json:"name"`
+	State     string        `json:"state"`
+	LastHeard time.Duration `json:"last_heard_ns"` // -1 when never heard
+	Packets   uint64        `json:"packets"`
+}
+
+// Counters are the membership totals over all peers.
+type Counters struct {
+	TxMessages      uint64 `json:"tx_messages"`
+	RxAccepted      uint64 `json:"rx_accepted"`
+	RxDuplicate     uint64 `json:"rx_duplicate"`
+	RxReplay        uint64 `json:"rx_replay"`
+	RxBadFields     uint64 `json:"rx_bad_fields"`
+	RxUnknownNode   uint64 `json:"rx_unknown_node"`
+	RxOwn           uint64 `json:"rx_own"`
+	RexmitRequested uint64 `json:"rexmit_requested"`
+	RexmitSent      uint64 `json:"rexmit_sent"`
+	NakSent         uint64 `json:"nak_sent"`
+	LostMessages    uint64 `json:"lost_messages"`
+}
+
+// PeerCounters are one peer's totals.
+type PeerCounters struct {
+	Accepted  uint64 `json:"accepted"`
+	Duplicate uint64 `json:"duplicate"`
+	Replay    uint64 `json:"replay"`
+	Gaps      uint64 `json:"gaps"`
+	Lost      uint64 `json:"lost"`
 }
 
 // Group is one haresources group as this node sees it.

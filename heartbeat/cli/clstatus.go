@@ -11,7 +11,6 @@ import (
 
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/heartbeat/control"
-	"github.com/hasuite/hasuite/heartbeat/core"
 )
 
 // cl_status exit codes, as in Heartbeat 3.0.6's tools/cl_status.c. Scripts
@@ -268,7 +267,7 @@ func (r *clRun) parseOpts(args []string, optstr string, set func(option)) (opera
 func noOtherOpts(option) {}
 
 // node finds a node by name; Heartbeat compares node names case-insensitively.
-func (r *clRun) node(name string) *core.NodeSnapshot {
+func (r *clRun) node(name string) *api.NodeSnapshot {
 	for i := range r.st.Core.Nodes {
 		if strings.EqualFold(r.st.Core.Nodes[i].Name, name) {
 			return &r.st.Core.Nodes[i]
@@ -278,7 +277,7 @@ func (r *clRun) node(name string) *core.NodeSnapshot {
 }
 
 // nodeType maps a node's type to the three words Heartbeat's API knows.
-func nodeType(n *core.NodeSnapshot) string {
+func nodeType(n *api.NodeSnapshot) string {
 	switch n.Type {
 	case "normal", "ping":
 		return n.Type
@@ -411,7 +410,7 @@ func (r *clRun) listNodes(normalOnly, pingOnly, verbose bool) {
 	}
 }
 
-func (r *clRun) listLinks(n *core.NodeSnapshot, verbose bool) {
+func (r *clRun) listLinks(n *api.NodeSnapshot, verbose bool) {
 	if r.human {
 		r.printf("\tthis node has the following heartbeat links:\n")
 	}
@@ -427,7 +426,7 @@ func (r *clRun) listLinks(n *core.NodeSnapshot, verbose bool) {
 // nodeOperand parses the options of a sub-command that takes one node
 // name (only -m) and looks the node up. On failure it has complained, with
 // Heartbeat's wording for that sub-command, and n is nil.
-func (r *clRun) nodeOperand(args []string, tooFew, unknown string) (ops []string, n *core.NodeSnapshot, code int) {
+func (r *clRun) nodeOperand(args []string, tooFew, unknown string) (ops []string, n *api.NodeSnapshot, code int) {
 	ops, ok := r.parseOpts(args, "m", noOtherOpts)
 	if !ok {
 		return nil, nil, ClParamError
@@ -531,7 +530,7 @@ func clHblinkstatus(r *clRun, args []string) int {
 		r.complain("No enough parameter.")
 		return ClParamError
 	}
-	var link *core.LinkSnapshot
+	var link *api.LinkSnapshot
 	reason := fmt.Sprintf("no node named %q", ops[0])
 	if n := r.node(ops[0]); n != nil {
 		reason = fmt.Sprintf("node %s has no heartbeat link %q", n.Name, ops[1])

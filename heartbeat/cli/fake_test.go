@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
-	"github.com/hasuite/hasuite/heartbeat/core"
 )
 
 // hang says how a fake call misbehaves.
@@ -87,20 +86,20 @@ func (f *fakeDaemon) dirs() []string {
 func twoNodes() *api.Status {
 	return &api.Status{
 		Version: "0.1.0", Pid: 4242, Hostname: "alpha.example", Managed: "haresources", Resources: "local",
-		Core: core.Snapshot{
+		Core: api.Snapshot{
 			Node: "alpha", State: "active", Generation: 7, CommUp: true,
 			Keepalive: time.Second, Deadtime: 10 * time.Second, Warntime: 5 * time.Second,
 			Initdead: 60 * time.Second, Uptime: 3723*time.Second + 400*time.Millisecond,
-			Nodes: []core.NodeSnapshot{
+			Nodes: []api.NodeSnapshot{
 				{Name: "alpha", Type: "normal", State: "active", Local: true, Generation: 7,
-					Links: []core.LinkSnapshot{{Name: "eth0", State: "up", LastHeard: -1}, {Name: "eth1", State: "up", LastHeard: -1}}},
+					Links: []api.LinkSnapshot{{Name: "eth0", State: "up", LastHeard: -1}, {Name: "eth1", State: "up", LastHeard: -1}}},
 				{Name: "beta", Type: "normal", State: "active", LastHeard: 12 * time.Millisecond, Generation: 3,
-					Links: []core.LinkSnapshot{
+					Links: []api.LinkSnapshot{
 						{Name: "eth0", State: "up", LastHeard: 12 * time.Millisecond, Packets: 1500},
 						{Name: "eth1", State: "dead", LastHeard: -1},
 					}},
 			},
-			Counters: core.Counters{TxMessages: 1600, RxAccepted: 1500, RxDuplicate: 2, LostMessages: 1},
+			Counters: api.Counters{TxMessages: 1600, RxAccepted: 1500, RxDuplicate: 2, LostMessages: 1},
 		},
 		Links: []api.Link{
 			{Name: "eth0", Kind: "ucast", Target: "10.0.0.2", TxPackets: 1600, RxPackets: 1500},
@@ -124,7 +123,7 @@ func peerState(state string) *api.Status {
 // withPing adds a ping node, declared last, as Heartbeat would list it.
 func withPing() *api.Status {
 	return with(func(s *api.Status) {
-		s.Core.Nodes = append(s.Core.Nodes, core.NodeSnapshot{Name: "gw", Type: "ping", State: "ping",
-			Links: []core.LinkSnapshot{{Name: "gw", State: "up"}}})
+		s.Core.Nodes = append(s.Core.Nodes, api.NodeSnapshot{Name: "gw", Type: "ping", State: "ping",
+			Links: []api.LinkSnapshot{{Name: "gw", State: "up"}}})
 	})
 }

@@ -32,8 +32,6 @@ type Config struct {
 	// FlowControl advertises protocol=1: ACKs and the reqnodes join, as
 	// Heartbeat 3.0.6 does. Disabled for good if a peer does not speak it.
 	FlowControl bool
-	// InnerFields: LoadAvg returns the "ld" field text; nil sends "n/a".
-	LoadAvg func() string
 	// Seed makes retransmission jitter and ACK triggers reproducible.
 	Seed int64
 	// PeerMarks are the newest (generation, seq) seen from each peer by a

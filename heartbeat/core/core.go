@@ -61,6 +61,9 @@ type Core struct {
 	shutdoneSent int
 	shutdoneNext time.Duration
 
+	// loadAvg is the "ld" field's text, set by the daemon (SetLoadAvg).
+	loadAvg string
+
 	out      []*msg.Message
 	events   []Event
 	counters Counters
@@ -116,6 +119,11 @@ func (c *Core) Start(now Time) {
 	c.nextStatus = now.Mono + c.cfg.Keepalive
 	c.checkCommUp(now.Mono)
 }
+
+// SetLoadAvg sets the text of the informational "ld" field of the messages
+// sent from now on (the first line of /proc/loadavg in the daemon); empty
+// sends "n/a". The daemon reads the file, so the core does no IO.
+func (c *Core) SetLoadAvg(s string) { c.loadAvg = s }
 
 func (c *Core) setTime(now Time) {
 	if now.Wall > 0 {
@@ -193,7 +201,7 @@ func (c *Core) setLocalState(s NodeState) {
 	}
 	from := c.state
 	c.state = s
-	c.emit(Event{Kind: EvNodeState, Node: c.cfg.LocalNode, From: from.String(), To: s.String()})
+	c.emit(Event{Kind: EvNodeState, Node: c.cfg.LocalNode, From: from, To: s})
 	if c.started && !c.stopping {
 		c.sendStatus()
 	}
@@ -230,11 +238,9 @@ func (c *Core) send(m *msg.Message) {
 	}
 	m.Set(msg.FTS, strconv.FormatInt(wall, 16))
 	if seqd {
-		ld := "n/a"
-		if c.cfg.LoadAvg != nil {
-			if s := c.cfg.LoadAvg(); s != "" {
-				ld = s
-			}
+		ld := c.loadAvg
+		if ld == "" {
+			ld = "n/a"
 		}
 		m.Set(msg.FLoad, ld)
 	}
@@ -369,7 +375,7 @@ func (c *Core) checkPeer(p *peer, t time.Duration) {
 		}
 	}
 	if silence >= to {
-		c.declareDead(p, silence, "no heartbeat")
+		c.declareDead(p, silence, CauseTimeout)
 		return
 	}
 	if !p.warned && p.heard && silence >= c.warnTimeout(p) {
@@ -379,7 +385,7 @@ func (c *Core) checkPeer(p *peer, t time.Duration) {
 	}
 }
 
-func (c *Core) declareDead(p *peer, silence time.Duration, why string) {
+func (c *Core) declareDead(p *peer, silence time.Duration, why DeathCause) {
 	from := p.state
 	p.state = Dead
 	p.warned = false
@@ -389,7 +395,7 @@ func (c *Core) declareDead(p *peer, silence time.Duration, why string) {
 			c.setLink(p, l, LinkDead)
 		}
 	}
-	c.emit(Event{Kind: EvNodeState, Node: p.name, From: from.String(), To: Dead.String(), Interval: silence, Detail: why})
+	c.emit(Event{Kind: EvNodeState, Node: p.name, From: from, To: Dead, Interval: silence, Cause: why, Detail: why.String()})
 }
 
 func (c *Core) setLink(p *peer, l *link, s LinkState) {
@@ -402,7 +408,7 @@ func (c *Core) setLink(p *peer, l *link, s LinkState) {
 		}
 	}
 	detail := strconv.Itoa(alive) + " of " + strconv.Itoa(c.linkCount(p)) + " paths up"
-	c.emit(Event{Kind: EvLinkState, Node: p.name, Link: l.name, From: from.String(), To: s.String(), Detail: detail})
+	c.emit(Event{Kind: EvLinkState, Node: p.name, Link: l.name, LinkFrom: from, LinkTo: s, Detail: detail})
 }
 
 func (c *Core) linkCount(p *peer) int {

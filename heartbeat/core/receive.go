@@ -256,7 +256,7 @@ func (c *Core) receiveStatus(p *peer, t time.Duration, m *msg.Message) {
 	if p.state != st {
 		from := p.state
 		p.state = st
-		c.emit(Event{Kind: EvNodeState, Node: p.name, From: from.String(), To: st.String()})
+		c.emit(Event{Kind: EvNodeState, Node: p.name, From: from, To: st})
 	}
 }
 
@@ -287,7 +287,7 @@ func (c *Core) receiveShutdone(p *peer, t time.Duration) {
 	p.shutdone = true
 	c.emit(Event{Kind: EvPeerShutdown, Node: p.name})
 	if p.state != Dead {
-		c.declareDead(p, t-p.lastStatus, "graceful shutdown")
+		c.declareDead(p, t-p.lastStatus, CauseShutdown)
 	}
 }
 

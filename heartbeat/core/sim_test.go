@@ -226,11 +226,11 @@ func (s *sim) checkEvent(i int, e Event) {
 	if e.Kind != EvNodeState || e.Node == nd.name {
 		return
 	}
-	if e.To == "dead" {
+	if e.To == Dead {
 		nd.saved = nd.core.Marks()
 	}
 	j := s.index(e.Node)
-	if e.To == "dead" && e.Detail == "no heartbeat" {
+	if e.To == Dead && e.Cause == CauseTimeout {
 		// Invariant 1: no peer is declared dead while its heartbeats are
 		// delivered within deadtime.
 		if silence := s.now - nd.lastFresh[j]; silence < s.cfg.Deadtime {

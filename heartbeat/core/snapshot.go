@@ -5,48 +5,49 @@ import (
 	"time"
 )
 
-// Snapshot is a read-only view of the core for status commands.
+// Snapshot is a read-only view of the core for status commands (the daemon
+// turns it into the control API's api.Snapshot).
 type Snapshot struct {
-	Node        string         `json:"node"`
-	State       string         `json:"state"`
-	Generation  uint64         `json:"generation"`
-	UUID        string         `json:"uuid"`
-	LastSeq     uint64         `json:"last_seq"`
-	CommUp      bool           `json:"comm_up"`
-	Stopping    bool           `json:"stopping"`
-	FlowControl bool           `json:"flow_control"`
-	Keepalive   time.Duration  `json:"keepalive_ns"`
-	Deadtime    time.Duration  `json:"deadtime_ns"`
-	Warntime    time.Duration  `json:"warntime_ns"`
-	Initdead    time.Duration  `json:"initdead_ns"`
-	Uptime      time.Duration  `json:"uptime_ns"`
-	Nodes       []NodeSnapshot `json:"nodes"`
-	Counters    Counters       `json:"counters"`
+	Node        string
+	State       string
+	Generation  uint64
+	UUID        string
+	LastSeq     uint64
+	CommUp      bool
+	Stopping    bool
+	FlowControl bool
+	Keepalive   time.Duration
+	Deadtime    time.Duration
+	Warntime    time.Duration
+	Initdead    time.Duration
+	Uptime      time.Duration
+	Nodes       []NodeSnapshot
+	Counters    Counters
 }
 
 // NodeSnapshot describes one node, the local one included.
 type NodeSnapshot struct {
-	Name  string `json:"name"`
-	Type  string `json:"type"`
-	State string `json:"state"`
-	Local bool   `json:"local"`
+	Name  string
+	Type  string
+	State string
+	Local bool
 	// Deadtime is the timeout applied to this node now.
-	Deadtime time.Duration `json:"deadtime_ns"`
+	Deadtime time.Duration
 	// LastHeard is the age of the last status; -1 when never heard.
-	LastHeard  time.Duration  `json:"last_heard_ns"`
-	Generation uint64         `json:"generation"`
-	LastSeq    uint64         `json:"last_seq"`
-	Missing    int            `json:"missing"`
-	Links      []LinkSnapshot `json:"links"`
-	Counters   PeerCounters   `json:"counters"`
+	LastHeard  time.Duration
+	Generation uint64
+	LastSeq    uint64
+	Missing    int
+	Links      []LinkSnapshot
+	Counters   PeerCounters
 }
 
 // LinkSnapshot is one medium as seen for one node.
 type LinkSnapshot struct {
-	Name      string        `json:"name"`
-	State     string        `json:"state"`
-	LastHeard time.Duration `json:"last_heard_ns"` // -1 when never heard
-	Packets   uint64        `json:"packets"`
+	Name      string
+	State     string
+	LastHeard time.Duration // -1 when never heard
+	Packets   uint64
 }
 
 // Snapshot reports the state at now. Nodes come in configuration order.

@@ -101,14 +101,43 @@ const (
 )
 
 // Event is one output of the core for logs, metrics and upper layers.
+// States travel typed: an upper layer never compares their names.
 type Event struct {
-	Kind   EventKind
-	Node   string
-	Link   string
-	From   string
-	To     string
+	Kind EventKind
+	Node string
+	Link string
+	// From and To are the node's states (EvNodeState).
+	From, To NodeState
+	// LinkFrom and LinkTo are the link's states (EvLinkState).
+	LinkFrom, LinkTo LinkState
+	// Cause says why a node was declared dead (EvNodeState to Dead).
+	Cause DeathCause
+	// Detail is human-readable context for the log.
 	Detail string
 	Msg    *msg.Message // EvDeliver only
 	// Interval is the silence that led to the event (late heartbeat, death).
 	Interval time.Duration
+}
+
+// DeathCause says why a peer was declared dead.
+type DeathCause int
+
+// Causes of death. Only a timeout can hide a node that still runs its
+// resources: a peer that announced shutdone has released them.
+const (
+	NotDead DeathCause = iota
+	// CauseTimeout: no status arrived on any link for the deadtime.
+	CauseTimeout
+	// CauseShutdown: the peer announced a graceful stop (shutdone).
+	CauseShutdown
+)
+
+func (c DeathCause) String() string {
+	switch c {
+	case CauseTimeout:
+		return "no heartbeat"
+	case CauseShutdown:
+		return "graceful shutdown"
+	}
+	return ""
 }

@@ -119,8 +119,8 @@ func (d *Daemon) answer(req control.Request) control.Response {
 func (d *Daemon) status() api.Status {
 	host, _ := os.Hostname()
 	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "haresources",
-		Resources: d.res.mgr.RscStatus(), Debug: d.debug, Core: d.core.Snapshot(d.now())}
-	for _, g := range d.res.mgr.Groups() {
+		Resources: d.node.RscStatus(), Debug: d.debug, Core: apiSnapshot(d.node.Snapshot(d.now()))}
+	for _, g := range d.node.Groups() {
 		s.Groups = append(s.Groups, api.Group{Key: g.Key, PreferredNode: g.Node, State: g.State, Failed: g.Failed})
 	}
 	for _, l := range d.links {

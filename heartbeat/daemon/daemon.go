@@ -25,8 +25,11 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/link"
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
+	"github.com/hasuite/hasuite/heartbeat/node"
 	"github.com/hasuite/hasuite/heartbeat/state"
 	"github.com/hasuite/hasuite/internal/realtime"
+	"github.com/hasuite/hasuite/resources/haresources"
+	"github.com/hasuite/hasuite/resources/manager"
 	"github.com/hasuite/hasuite/stonith"
 	"github.com/hasuite/hasuite/watchdog"
 	"github.com/hasuite/hasuite/watchdog/sdnotify"
@@ -56,10 +59,10 @@ const (
 	// packetQueue bounds serial frames waiting for the loop; beyond it
 	// they are dropped and counted rather than blocking the serial reader.
 	packetQueue = 4096
-	// stopGrace bounds a graceful stop after shutdone was first sent.
-	stopGrace = 3 * time.Second
 	// marksEvery is how often peer marks are saved while running.
 	marksEvery = 5 * time.Second
+	// loadEvery is how often the load average sent in heartbeats is read.
+	loadEvery = time.Second
 )
 
 // Daemon is one running heartbeat node.
@@ -71,9 +74,13 @@ type Daemon struct {
 	// removePid removes the pid file; Run calls it last.
 	removePid func()
 	log       *zap.Logger
-	core      *core.Core
-	start     time.Time
-	debug     int
+	// node makes every decision; the daemon does the IO around it.
+	node  *node.Node
+	start time.Time
+	// step is the time of the current loop step, read once per step: every
+	// input of one step is judged against the same now.
+	step  time.Time
+	debug int
 
 	links []*linkIO
 	loop  *evloop.Loop
@@ -84,8 +91,11 @@ type Daemon struct {
 	dropped      dropCounters
 	limiter      *rateLimiter
 
-	res     *resourceLayer
-	waiters []*waiter
+	res *resourceLayer
+	// moves are the operator commands waiting for their groups to move,
+	// by the id given to the node layer.
+	moves  map[uint64]chan control.Response
+	moveID uint64
 
 	wd          *watchdog.Device
 	wdNext      time.Time
@@ -101,10 +111,8 @@ type Daemon struct {
 	fenced     chan fenceResult
 	fenceCheck time.Time
 
-	stopping     bool // resources are being released
-	coreStopping bool // shutdone announced
-	stopBy       time.Time
-	marksSave    time.Time
+	marksSave time.Time
+	loadNext  time.Time
 }
 
 type linkIO struct {
@@ -195,65 +203,88 @@ func Run(ctx context.Context, o Options) error {
 }
 
 func (d *Daemon) run(ctx context.Context) error {
+	cleanup, err := d.build()
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	return d.runLoop(ctx)
+}
+
+// build opens everything the loop needs, in order: configuration-derived
+// parts, the control socket and pid file, the event loop, the links, the
+// node layer, the resource runner, the watchdog. The returned cleanup
+// closes what was opened, in reverse, also after an error.
+func (d *Daemon) build() (cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
 	cfg := d.cfg
 	groups, err := loadGroups(cfg.Dir, cfg.Nodes)
 	if err != nil {
-		return err
+		return cleanup, err
 	}
 	if d.fencing, err = d.newFencing(); err != nil {
-		return err
+		return cleanup, err
 	}
 	gen, err := state.NextGeneration(d.opts.StateDir, cfg.GenMethod, time.Now().Unix())
 	if err != nil {
-		return fmt.Errorf("generation: %w", err)
+		return cleanup, fmt.Errorf("generation: %w", err)
 	}
 	uuid, err := state.NodeUUID(d.opts.StateDir, cfg.UUIDFrom, cfg.LocalNode)
 	if err != nil {
-		return fmt.Errorf("node uuid: %w", err)
+		return cleanup, fmt.Errorf("node uuid: %w", err)
 	}
 	marks, err := state.LoadMarks(d.opts.StateDir)
 	if err != nil {
-		return err
+		return cleanup, err
 	}
 	srv, err := control.Listen(d.opts.RunDir, d.handle)
 	if err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return cleanup, fmt.Errorf("control socket: %w", err)
 	}
-	defer srv.Close()
+	undo = append(undo, func() { srv.Close() })
 	if d.removePid, err = control.WritePidFile(d.opts.RunDir); err != nil {
-		return fmt.Errorf("pid file: %w", err)
+		return cleanup, fmt.Errorf("pid file: %w", err)
 	}
 	// The loop first: serial links hand their frames to it as soon as
 	// they are open.
 	if d.loop, err = evloop.New(); err != nil {
-		return err
+		return cleanup, err
 	}
-	defer d.loop.Close()
+	undo = append(undo, func() { d.loop.Close() })
+	undo = append(undo, d.closeLinks)
 	if err := d.openLinks(); err != nil {
-		d.closeLinks()
-		return err
+		return cleanup, err
 	}
-	defer d.closeLinks()
-
-	c, err := core.New(d.coreConfig(gen, uuid, marks))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+	if d.node, err = node.New(d.nodeConfig(groups, gen, uuid, marks)); err != nil {
+		return cleanup, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	d.core = c
 	if d.res, err = d.newResourceLayer(groups); err != nil {
-		return err
+		return cleanup, err
 	}
-	defer d.res.close()
+	undo = append(undo, d.res.close)
 	d.removeLeftovers()
 	if err := d.openWatchdog(); err != nil {
-		return err
+		return cleanup, err
 	}
-	defer d.closeWatchdog()
+	undo = append(undo, d.closeWatchdog)
 	if iv, err := sdnotify.WatchdogInterval(); err != nil {
 		d.log.Warn("systemd watchdog settings unusable", zap.Error(err))
 	} else {
 		d.sdInterval = iv
 	}
+	for i, l := range d.links {
+		if l.udp != nil {
+			if err := d.loop.Add(l.udp.Fd(), i); err != nil {
+				return cleanup, fmt.Errorf("link %s: %w", l.name, err)
+			}
+		}
+	}
+	d.rxBuf = make([]byte, link.MaxMessage)
 	d.log.Info("heartbeat starting",
 		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
 		zap.Strings("nodes", cfg.Nodes), zap.Duration("keepalive", cfg.Keepalive),
@@ -263,19 +294,19 @@ func (d *Daemon) run(ctx context.Context) error {
 	if d.keys.Weak() {
 		d.log.Warn("authkeys uses crc: packets are NOT authenticated, anybody on the network can forge them; use sha256")
 	}
+	return cleanup, nil
+}
 
+// runLoop runs the event loop until a graceful stop has finished. Each
+// step waits for a packet, posted work or the next deadline, reads the
+// clock once, and hands everything to the node layer; flush then carries
+// out what the node decided.
+func (d *Daemon) runLoop(ctx context.Context) error {
+	cfg := d.cfg
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	for i, l := range d.links {
-		if l.udp != nil {
-			if err := d.loop.Add(l.udp.Fd(), i); err != nil {
-				return fmt.Errorf("link %s: %w", l.name, err)
-			}
-		}
-	}
-	d.rxBuf = make([]byte, link.MaxMessage)
 	if err := releaseStartupMemory(); err != nil {
 		d.log.Debug("could not release start-up memory", zap.Error(err))
 	}
@@ -295,18 +326,21 @@ func (d *Daemon) run(ctx context.Context) error {
 
 	marksDone := make(chan struct{})
 	go d.writeMarks(marksDone)
-	c.Start(d.now())
+	d.step = time.Now()
+	d.chores()
+	d.node.Start(d.now())
 	d.flush()
-	d.marksSave = time.Now().Add(marksEvery)
+	d.marksSave = d.step.Add(marksEvery)
 	stopMaintain := make(chan struct{})
 	maintainDone := make(chan struct{})
 	go d.maintainLinks(stopMaintain, maintainDone)
 	defer func() { close(stopMaintain); <-maintainDone }() // before closeLinks
-	for {
+	for !d.node.Done() {
 		ready, err := d.loop.Wait(d.nextDeadline())
+		d.step = time.Now()
 		if err != nil {
 			// Cannot happen with a valid epoll set; never spin on it.
-			if ok, muted := d.limiter.allow("epoll", time.Now()); ok {
+			if ok, muted := d.limiter.allow("epoll", d.step); ok {
 				d.log.Error("waiting for events failed", zap.Error(err), zap.Int("suppressed", muted))
 			}
 			time.Sleep(10 * time.Millisecond)
@@ -315,35 +349,31 @@ func (d *Daemon) run(ctx context.Context) error {
 		for _, i := range ready {
 			d.readLink(d.links[i])
 		}
-		now := d.now()
-		if c.Next() <= now.Mono {
-			c.Tick(now)
-		}
+		d.chores()
+		d.node.Tick(d.now())
 		d.flush()
-		if d.stopping && !d.coreStopping && d.res.mgr.Done() {
-			d.coreStopping = true
-			d.stopBy = time.Now().Add(stopGrace)
-			d.log.Info("resources released: announcing shutdone to the peers")
-			c.Stop(d.now())
-			d.flush()
-		}
-		d.answerWaiters()
 		d.kickWatchdogs()
-		if time.Now().After(d.fenceCheck) {
-			d.checkFencing()
-		}
-		if time.Now().After(d.marksSave) {
-			d.saveMarks()
-		}
-		if d.coreStopping && (c.Done() || time.Now().After(d.stopBy)) {
-			break
-		}
 	}
 	close(d.marksCh)
 	<-marksDone
 	d.persistMarks(d.markSnapshot()) // the last word, synchronously
 	d.log.Info("heartbeat stopped", zap.String("node", cfg.LocalNode))
 	return nil
+}
+
+// chores runs the loop's periodic IO that is not a decision: STONITH
+// device checks, saving the peer marks, reading the load average.
+func (d *Daemon) chores() {
+	if !d.step.Before(d.fenceCheck) {
+		d.checkFencing()
+	}
+	if !d.marksSave.IsZero() && !d.step.Before(d.marksSave) {
+		d.saveMarks()
+	}
+	if !d.step.Before(d.loadNext) {
+		d.loadNext = d.step.Add(loadEvery)
+		d.node.SetLoadAvg(loadAvg())
+	}
 }
 
 // pump hands everything that arrives on a channel (signals, control
@@ -389,12 +419,12 @@ func (d *Daemon) readLink(l *linkIO) {
 		l.rxPackets.Add(1)
 		l.rxBad.Add(1)
 		d.dropped.tooLarge.Add(1)
-		if ok, muted := d.limiter.allow("drop:oversized:"+l.name, time.Now()); ok {
+		if ok, muted := d.limiter.allow("drop:oversized:"+l.name, d.step); ok {
 			d.log.Warn("dropped oversized packet", zap.String("link", l.name), zap.Stringer("from", p.From),
 				zap.Error(err), zap.Int("suppressed", muted))
 		}
 	default:
-		if ok, muted := d.limiter.allow("recv:"+l.name, time.Now()); ok {
+		if ok, muted := d.limiter.allow("recv:"+l.name, d.step); ok {
 			d.log.Warn("receive failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
 		}
 	}
@@ -424,9 +454,10 @@ func (d *Daemon) maintainLinks(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// now is the core's clock: monotonic since start, plus wall seconds.
-func (d *Daemon) now() core.Time {
-	return core.Time{Mono: time.Since(d.start), Wall: time.Now().Unix()}
+// now is the node layer's clock at this loop step: monotonic since start,
+// plus wall seconds.
+func (d *Daemon) now() node.Time {
+	return node.Time{Mono: d.step.Sub(d.start), Wall: d.step.Unix()}
 }
 
 // nextDeadline is when the loop must next run even if nothing arrives:
@@ -434,13 +465,9 @@ func (d *Daemon) now() core.Time {
 // loop's own chores. It is an absolute time, so that an unchanged
 // deadline is recognised as such and the loop's timer left alone.
 func (d *Daemon) nextDeadline() time.Time {
-	next := d.start.Add(d.core.Next())
-	next = earliest(next, d.start.Add(d.res.mgr.Next()))
-	if d.coreStopping {
-		next = earliest(next, d.stopBy)
-	}
-	next = earliest(next, d.nextWaiterDeadline())
+	next := d.start.Add(d.node.Next())
 	next = earliest(next, d.marksSave)
+	next = earliest(next, d.loadNext)
 	next = earliest(next, d.fenceCheck)
 	return earliest(next, d.nextKick())
 }
@@ -453,7 +480,7 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-func (d *Daemon) coreConfig(gen uint64, uuid [16]byte, marks map[string]state.PeerMark) core.Config {
+func (d *Daemon) nodeConfig(groups []haresources.Group, gen uint64, uuid [16]byte, marks map[string]state.PeerMark) node.Config {
 	cfg := d.cfg
 	cm := map[string]core.Mark{}
 	for n, m := range marks {
@@ -465,29 +492,25 @@ func (d *Daemon) coreConfig(gen uint64, uuid [16]byte, marks map[string]state.Pe
 			names = append(names, l.name)
 		}
 	}
-	return core.Config{
-		LocalNode: cfg.LocalNode, Nodes: cfg.Nodes, PingNodes: len(cfg.Ping), Links: names,
-		Keepalive: cfg.Keepalive, Deadtime: cfg.Deadtime, Warntime: cfg.Warntime, Initdead: cfg.Initdead,
-		MaxRexmitDelay: cfg.MaxRexmitDelay, Hopfudge: cfg.Hopfudge, UUID: uuid[:], Generation: gen,
-		FlowControl: true, LoadAvg: loadAvg(), Seed: time.Now().UnixNano(), PeerMarks: cm,
+	return node.Config{
+		Core: core.Config{
+			LocalNode: cfg.LocalNode, Nodes: cfg.Nodes, PingNodes: len(cfg.Ping), Links: names,
+			Keepalive: cfg.Keepalive, Deadtime: cfg.Deadtime, Warntime: cfg.Warntime, Initdead: cfg.Initdead,
+			MaxRexmitDelay: cfg.MaxRexmitDelay, Hopfudge: cfg.Hopfudge, UUID: uuid[:], Generation: gen,
+			FlowControl: true, Seed: time.Now().UnixNano(), PeerMarks: cm,
+		},
+		Resources: manager.Config{Groups: groups, AutoFailback: cfg.AutoFailback,
+			FenceEnabled: len(d.fencing) > 0, FenceDelay: cfg.FenceDelay, FenceFallback: cfg.StonithFallback},
 	}
 }
 
-// loadAvg returns the "ld" field source: the first line of /proc/loadavg,
-// re-read at most once a second.
-func loadAvg() func() string {
-	var last time.Time
-	var val = "n/a"
-	return func() string {
-		if time.Since(last) < time.Second {
-			return val
-		}
-		last = time.Now()
-		if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-			val = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
-		}
-		return val
+// loadAvg returns the "ld" field's text: the first line of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
 	}
+	return strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
 }
 
 // openLinks opens every medium. Media on the same interface share its name,
@@ -587,54 +610,69 @@ func (d *Daemon) receive(p link.Packet) {
 				break
 			}
 		}
-		if ok, muted := d.limiter.allow("drop:"+why+":"+p.Link, time.Now()); ok {
+		if ok, muted := d.limiter.allow("drop:"+why+":"+p.Link, d.step); ok {
 			d.log.Warn("dropped "+why+" packet", zap.String("link", p.Link),
 				zap.Stringer("from", p.From), zap.Error(err), zap.Int("suppressed", muted))
 		}
 		return
 	}
-	d.core.Receive(d.now(), p.Link, m)
+	d.node.Receive(d.now(), p.Link, m)
 }
 
-// flush sends what the core and the resource manager produced and acts on
-// their events, until neither has anything left.
+// flush carries out what the node layer decided, until it has nothing
+// left: messages out on every link, group actions to the runner, fencing,
+// self-fencing, log lines, and answers to waiting operator commands.
 func (d *Daemon) flush() {
-	for {
-		d.flushResources()
-		if !d.core.HasReady() {
-			return
+	for d.node.HasReady() {
+		r := d.node.Ready()
+		for _, m := range r.Messages {
+			d.send(m)
 		}
-		out, events := d.core.Ready()
-		for _, m := range out {
-			if m.Type() == "status" {
-				d.statusOut = true // kick the watchdog after it
-			}
-			b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
-			var classic []byte // serial links speak classic text; encoded once, when needed
-			for _, l := range d.links {
-				frame := b
-				if l.classic {
-					if classic == nil {
-						classic = msg.EncodeClassic(m, d.keys)
-					}
-					frame = classic
-				}
-				if err := l.Send(frame); err != nil {
-					l.txErrors.Add(1)
-					l.lastErr.Store(err.Error())
-					if ok, muted := d.limiter.allow("send:"+l.name, time.Now()); ok {
-						d.log.Warn("send failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
-					}
-					continue
-				}
-				l.txPackets.Add(1)
-				if e, _ := l.lastErr.Load().(string); e != "" {
-					l.lastErr.Store("") // recovered: the last error is history
-				}
-			}
-		}
-		for _, e := range events {
+		for _, e := range r.Events {
 			d.event(e)
+		}
+		for _, a := range r.Actions {
+			d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))
+			d.res.run.Submit(a)
+		}
+		for _, n := range r.Fence {
+			d.fence(n)
+		}
+		if r.FenceSelf {
+			d.stopFailed()
+		}
+		for _, a := range r.Answers {
+			d.answerMove(a)
+		}
+	}
+}
+
+// send puts one message on every link.
+func (d *Daemon) send(m *msg.Message) {
+	if m.Type() == "status" {
+		d.statusOut = true // kick the watchdog after it
+	}
+	b := msg.EncodeNetstring(m, d.keys, d.cfg.MsgFmt != "netstring")
+	var classic []byte // serial links speak classic text; encoded once, when needed
+	for _, l := range d.links {
+		frame := b
+		if l.classic {
+			if classic == nil {
+				classic = msg.EncodeClassic(m, d.keys)
+			}
+			frame = classic
+		}
+		if err := l.Send(frame); err != nil {
+			l.txErrors.Add(1)
+			l.lastErr.Store(err.Error())
+			if ok, muted := d.limiter.allow("send:"+l.name, d.step); ok {
+				d.log.Warn("send failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
+			}
+			continue
+		}
+		l.txPackets.Add(1)
+		if e, _ := l.lastErr.Load().(string); e != "" {
+			l.lastErr.Store("") // recovered: the last error is history
 		}
 	}
 }
@@ -643,10 +681,7 @@ func (d *Daemon) flush() {
 // fsyncs on a slow disk must not delay a takeover or a heartbeat. A newer
 // snapshot replaces one still waiting.
 func (d *Daemon) saveMarks() {
-	d.marksSave = time.Now().Add(marksEvery)
-	if d.core == nil {
-		return
-	}
+	d.marksSave = d.step.Add(marksEvery)
 	snap := d.markSnapshot()
 	for {
 		select {
@@ -663,7 +698,7 @@ func (d *Daemon) saveMarks() {
 
 func (d *Daemon) markSnapshot() map[string]state.PeerMark {
 	out := map[string]state.PeerMark{}
-	for n, m := range d.core.Marks() {
+	for n, m := range d.node.Marks() {
 		out[n] = state.PeerMark{Gen: m.Gen, Seq: m.Seq}
 	}
 	return out
@@ -684,15 +719,11 @@ func (d *Daemon) persistMarks(snap map[string]state.PeerMark) {
 }
 
 // beginStop releases every resource; shutdone follows once they are
-// released (see the loop). A second stop retries failed stops.
+// released (the node layer decides). A second stop retries failed stops.
 func (d *Daemon) beginStop(why string) {
-	if d.coreStopping {
-		return
-	}
-	d.stopping = true
 	_ = sdnotify.Stopping()
 	d.log.Info("graceful stop: releasing resources", zap.String("reason", why))
-	d.res.mgr.Stop(time.Since(d.start))
+	d.node.Stop(d.now())
 }
 
 func (d *Daemon) signal(s os.Signal) {

@@ -25,7 +25,6 @@ const statusEvery = 5 * time.Minute
 type fenceResult struct {
 	node string
 	err  error
-	took time.Duration
 }
 
 // newFencing builds the STONITH chain from ha.cf. No device: nil.
@@ -74,30 +73,25 @@ func (d *Daemon) fence(node string) {
 		d.fenced <- fenceResult{node: node, err: errors.New("no STONITH device configured")}
 		return
 	}
-	d.log.Warn("fencing node "+node, zap.String("node", node), zap.String("by", d.cfg.LocalNode))
 	go func() {
-		t0 := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), fenceTimeout)
 		defer cancel()
 		err := d.fencing.Reset(ctx, node)
-		d.fenced <- fenceResult{node: node, err: err, took: time.Since(t0)}
+		d.fenced <- fenceResult{node: node, err: err}
 	}()
 }
 
 func (d *Daemon) fenceDone(r fenceResult) {
-	f := []zap.Field{zap.String("by", d.cfg.LocalNode), zap.String("node", r.node), zap.Duration("took", r.took)}
-	if r.err != nil {
-		d.log.Error("fencing of node "+r.node+" FAILED", append(f, zap.String("result", stonith.ResultOf(r.err).String()), zap.Error(r.err))...)
-	} else {
-		d.log.Warn("node "+r.node+" fenced", f...)
-	}
-	d.res.mgr.FenceDone(time.Since(d.start), r.err)
+	d.node.FenceDone(d.now(), r.node, r.err)
 }
+
+// fenceResultOf names a fencing error's outcome for the log.
+func fenceResultOf(err error) string { return stonith.ResultOf(err).String() }
 
 // checkFencing asks every device whether it works: at start and then every
 // statusEvery, so a broken device raises an alert before it is needed.
 func (d *Daemon) checkFencing() {
-	d.fenceCheck = time.Now().Add(statusEvery)
+	d.fenceCheck = d.step.Add(statusEvery)
 	if len(d.fencing) == 0 {
 		return
 	}

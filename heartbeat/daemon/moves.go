@@ -5,91 +5,42 @@ import (
 
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/heartbeat/control"
-	"github.com/hasuite/hasuite/resources/manager"
+	"github.com/hasuite/hasuite/heartbeat/node"
 )
 
-// A waiter is an operator command (hb_standby, hb_takeover) waiting for the
-// groups to finish moving, so the command can say what happened.
-type waiter struct {
-	reply    chan control.Response
-	cmd      string
-	set      manager.Hold // in our terms: what must leave (standby) or arrive (takeover)
-	deadline time.Time
-	started  time.Time
-	seenBusy bool
-}
-
-// moveTimeout bounds how long hb_standby/hb_takeover wait; noAnswerTimeout
-// is how long a takeover request may go unanswered (the peer's standby
-// handshake never began: it refused, being in transition).
-const (
-	moveTimeout     = 2 * time.Minute
-	noAnswerTimeout = 15 * time.Second
-)
-
-// move starts a standby or takeover and defers the answer.
+// move starts a standby or takeover (hb_standby, hb_takeover) in the node
+// layer, which answers once the groups have moved; the reply waits for it.
 func (d *Daemon) move(r ctrlReq) (control.Response, bool) {
 	word := "all"
 	if len(r.req.Args) > 0 {
 		word = r.req.Args[0]
 	}
-	h, ok := manager.ParseHold(word)
-	if !ok || h == manager.None {
-		return fail("bad argument %q: want all, foreign, local or failback", word), false
+	kind := node.Standby
+	if r.req.Cmd == api.CmdTakeover {
+		kind = node.Takeover
 	}
-	now := time.Since(d.start)
-	var err error
-	if r.req.Cmd == api.CmdStandby {
-		err = d.res.mgr.Standby(now, h)
-	} else {
-		if word == "failback" {
-			h = manager.Local // take back the groups this node is preferred for
-		}
-		err = d.res.mgr.Takeover(now, h)
-	}
-	if err != nil {
+	d.moveID++
+	if err := d.node.Move(d.now(), d.moveID, kind, word); err != nil {
 		return fail("%v", err), false
 	}
+	if d.moves == nil {
+		d.moves = map[uint64]chan control.Response{}
+	}
+	d.moves[d.moveID] = r.reply
 	d.flush()
-	d.waiters = append(d.waiters, &waiter{reply: r.reply, cmd: r.req.Cmd, set: h,
-		deadline: time.Now().Add(moveTimeout), started: time.Now()})
 	return control.Response{}, true
 }
 
-// answerWaiters replies to the commands whose move has finished.
-func (d *Daemon) answerWaiters() {
-	if len(d.waiters) == 0 {
+// answerMove replies to an operator command whose move has ended.
+func (d *Daemon) answerMove(a node.Answer) {
+	reply, found := d.moves[a.ID]
+	if !found {
 		return
 	}
-	keep := d.waiters[:0]
-	for _, w := range d.waiters {
-		mgr := d.res.mgr
-		if mgr.Busy() {
-			w.seenBusy = true
-		}
-		hold := mgr.Holding()
-		done := !mgr.Busy() && ((w.cmd == api.CmdStandby && hold&w.set == 0) ||
-			(w.cmd == api.CmdTakeover && hold&w.set == w.set))
-		switch {
-		case done:
-			w.reply <- ok(api.Move{Holding: hold.String(), Took: time.Since(w.started).Round(time.Millisecond).String()})
-		case !mgr.PeerUp():
-			w.reply <- fail("the peer went away before the move finished; this node now holds %s", hold)
-		case time.Now().After(w.deadline) || (w.seenBusy && !mgr.Busy()) ||
-			(!w.seenBusy && time.Since(w.started) > noAnswerTimeout):
-			w.reply <- fail("the move did not complete (the peer refused or timed out); this node holds %s", hold)
-		default:
-			keep = append(keep, w)
-			continue
-		}
+	delete(d.moves, a.ID)
+	if a.Err != nil {
+		reply <- fail("%v", a.Err)
+		return
 	}
-	d.waiters = keep
-}
-
-func (d *Daemon) nextWaiterDeadline() time.Time {
-	var next time.Time
-	for _, w := range d.waiters {
-		next = earliest(next, w.deadline)
-	}
-	return next
+	reply <- ok(api.Move{Holding: a.Holding.String(), Took: a.Took.Round(time.Millisecond).String()})
 }

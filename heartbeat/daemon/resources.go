@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hasuite/hasuite/heartbeat/config"
-	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/resources/agent"
 	"github.com/hasuite/hasuite/resources/agent/ipaddr"
 	"github.com/hasuite/hasuite/resources/agent/script"
@@ -19,12 +18,11 @@ import (
 	"github.com/hasuite/hasuite/resources/runner"
 )
 
-// resourceLayer is the daemon's resource management: the groups of
-// haresources, the ownership state machine and the runner of agents.
+// resourceLayer is the IO side of resource management: the groups of
+// haresources and the runner of their agents. What runs where is the node
+// layer's decision.
 type resourceLayer struct {
 	groups []haresources.Group
-	peer   string
-	mgr    *manager.Manager
 	run    *runner.Runner
 	cancel context.CancelFunc
 }
@@ -84,25 +82,17 @@ func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logg
 	return agents, nil
 }
 
-// newResourceLayer builds the agents, the manager and the runner.
+// newResourceLayer builds the agents and the runner.
 func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, error) {
 	cfg := d.cfg
-	peer := ""
-	for _, n := range cfg.Nodes {
-		if n != cfg.LocalNode {
-			peer = n
-		}
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	rl := &resourceLayer{groups: groups, peer: peer, cancel: cancel}
+	rl := &resourceLayer{groups: groups, cancel: cancel}
 	logf := func(res, line string) { d.log.Info(line, zap.String("resource", res)) }
 	agents, err := buildAgents(cfg, groups, logf, ctx)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	rl.mgr = manager.New(manager.Config{LocalNode: cfg.LocalNode, Groups: groups, AutoFailback: cfg.AutoFailback,
-		FenceEnabled: len(d.fencing) > 0, FenceDelay: cfg.FenceDelay, FenceFallback: cfg.StonithFallback}, peer)
 	isVIP := func(a agent.Agent) bool { _, ok := a.(*ipaddr.VIP); return ok }
 	// Virtual IPs are cheap to check: one that disappears while its group
 	// runs here (removed by hand, by another tool) is added back at once.
@@ -141,82 +131,8 @@ func (rl *resourceLayer) close() {
 	rl.cancel()
 }
 
-// resourceEvent feeds membership changes to the manager.
-func (d *Daemon) resourceEvent(e core.Event) {
-	if d.res == nil {
-		return
-	}
-	now := time.Since(d.start)
-	switch e.Kind {
-	case core.EvCommUp:
-		d.res.mgr.CommUp(now, d.core.Alive(d.res.peer))
-	case core.EvNodeState:
-		if e.Node != d.res.peer {
-			return
-		}
-		switch e.To {
-		case core.Dead.String():
-			d.res.mgr.PeerDead(now, e.Detail == "graceful shutdown")
-		case core.Up.String(), core.Active.String():
-			if e.From == core.Dead.String() || e.From == core.Init.String() {
-				d.res.mgr.PeerAlive(now)
-			}
-		}
-	}
-}
-
-// flushResources carries out what the manager decided.
-func (d *Daemon) flushResources() {
-	if d.res == nil {
-		return
-	}
-	mgr := d.res.mgr
-	if mgr.Next() <= time.Since(d.start) {
-		mgr.Tick(time.Since(d.start))
-	}
-	out, actions, events := mgr.Ready()
-	for _, m := range out {
-		d.core.Send(d.now(), m)
-	}
-	for _, a := range actions {
-		if a.Kind == manager.Fence {
-			d.fence(a.Node)
-			continue
-		}
-		d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))
-		if a.Kind == manager.Stop {
-			d.res.run.Unwatch(a.Group)
-		}
-		d.res.run.Submit(a)
-	}
-	for _, e := range events {
-		d.resourceLog(e)
-	}
-}
-
-func (d *Daemon) resourceLog(e manager.Event) {
-	f := []zap.Field{}
-	if e.Group != "" {
-		f = append(f, zap.String("group", e.Group))
-	}
-	msg := e.Detail
-	if e.To != "" {
-		msg = "group " + e.Group + " " + e.To
-		f = append(f, zap.String("from", e.From), zap.String("to", e.To))
-	}
-	switch e.Level {
-	case "error":
-		d.log.Error(msg, f...)
-	case "warn":
-		d.log.Warn(msg, f...)
-	default:
-		d.log.Info(msg, f...)
-	}
-}
-
-// groupResult hands a runner result to the manager.
+// groupResult hands a runner result to the node layer.
 func (d *Daemon) groupResult(r runner.Result) {
-	now := time.Since(d.start)
 	f := []zap.Field{zap.String("group", r.Action.Group), zap.Duration("took", r.Duration)}
 	if r.Err != nil {
 		d.log.Error(r.Action.Kind.String()+" of group "+r.Action.Group+" failed", append(f, zap.Error(r.Err))...)
@@ -224,15 +140,9 @@ func (d *Daemon) groupResult(r runner.Result) {
 		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped"}[r.Action.Kind], f...)
 	}
 	if r.Action.Kind == manager.Start {
-		if r.Err == nil {
-			d.res.run.Watch(r.Action.Group)
-		}
-		d.res.mgr.GroupStarted(now, r.Action.Group, r.Err)
+		d.node.GroupStarted(d.now(), r.Action.Group, r.Err)
 	} else {
-		d.res.mgr.GroupStopped(now, r.Action.Group, r.Err)
-	}
-	if d.res.mgr.StopFailed() {
-		d.stopFailed()
+		d.node.GroupStopped(d.now(), r.Action.Group, r.Err)
 	}
 }
 

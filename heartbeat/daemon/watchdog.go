@@ -42,7 +42,7 @@ func (d *Daemon) openWatchdog() error {
 // never sent). A fallback kick every two keepalives covers the times no
 // heartbeat is sent (after shutdone).
 func (d *Daemon) kickWatchdogs() {
-	now := time.Now()
+	now := d.step
 	if d.wd != nil && !d.wdAbandoned && (d.statusOut || !now.Before(d.wdNext)) {
 		if err := d.wd.Kick(); err != nil {
 			if ok, _ := d.limiter.allow("watchdog", now); ok {
@@ -111,12 +111,12 @@ func (d *Daemon) notifyStatus(ready bool) {
 	if !sdnotify.Enabled() {
 		return
 	}
-	snap := d.core.Snapshot(d.now())
+	snap := d.node.Snapshot(d.now())
 	var parts []string
 	for _, n := range snap.Nodes {
 		parts = append(parts, n.Name+" "+n.State)
 	}
-	line := strings.Join(parts, ", ") + "; resources " + d.res.mgr.RscStatus()
+	line := strings.Join(parts, ", ") + "; resources " + d.node.RscStatus()
 	if ready {
 		_ = sdnotify.Ready(line)
 		return

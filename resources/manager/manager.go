@@ -84,12 +84,42 @@ type Action struct {
 
 // Event is a decision or state change, for logs and notify hooks.
 type Event struct {
-	Group  string // "" for node-wide events
-	From   string
-	To     string
-	Detail string
-	Level  string // "info", "warn" or "error"
+	Kind  EventKind
+	Group string // "" for node-wide events
+	// From and To are the group's states (EvGroupState).
+	From, To GroupState
+	Detail   string
+	Level    Level
 }
+
+// EventKind says what a manager event reports.
+type EventKind int
+
+// Event kinds. Everything that is neither a state change nor one of the
+// named failures is an EvNote: a decision explained for the log.
+const (
+	EvNote EventKind = iota
+	// EvGroupState: a group changed state here (From, To).
+	EvGroupState
+	// EvStartFailed: a group failed to start here (Detail: the error).
+	EvStartFailed
+	// EvStopFailed: a group failed to stop here; it may still run.
+	EvStopFailed
+	// EvDualOwnership: both nodes hold the same groups (a healed split brain).
+	EvDualOwnership
+	// EvFenceFailed: fencing the peer failed; its groups are not taken.
+	EvFenceFailed
+)
+
+// Level is an event's severity in the log.
+type Level int
+
+// Levels.
+const (
+	Info Level = iota
+	Warn
+	Error
+)
 
 type phase int
 
@@ -197,11 +227,11 @@ func (m *Manager) Ready() ([]*msg.Message, []Action, []Event) {
 }
 
 func (m *Manager) info(group, format string, a ...any) {
-	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: "info"})
+	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: Info})
 }
 
 func (m *Manager) warn(group, format string, a ...any) {
-	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: "warn"})
+	m.events = append(m.events, Event{Group: group, Detail: fmt.Sprintf(format, a...), Level: Warn})
 }
 
 func (m *Manager) send(t string, kv ...string) {
@@ -234,6 +264,29 @@ func (m *Manager) Holding() Hold {
 		}
 	}
 	return h
+}
+
+// RunsAny reports whether any group of set h runs (or is being started, or
+// failed to stop) here: what a standby of h waits to be false.
+func (m *Manager) RunsAny(h Hold) bool {
+	for _, g := range m.groups {
+		if g.in(h) && (g.state == Running || g.state == Starting || g.state == StopFailed) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunsEvery reports whether every group of set h runs here: what a
+// takeover of h waits for. Holding every group that exists is holding
+// "all", whichever node the groups prefer (a set with no group is held).
+func (m *Manager) RunsEvery(h Hold) bool {
+	for _, g := range m.groups {
+		if g.in(h) && g.state != Running {
+			return false
+		}
+	}
+	return true
 }
 
 // settled reports that no group is starting or stopping.
@@ -282,7 +335,7 @@ func (m *Manager) setState(g *group, s GroupState) {
 	if g.state == s {
 		return
 	}
-	m.events = append(m.events, Event{Group: g.Key, From: g.state.String(), To: s.String(), Level: "info"})
+	m.events = append(m.events, Event{Kind: EvGroupState, Group: g.Key, From: g.state, To: s, Level: Info})
 	g.state = s
 }
 
@@ -305,7 +358,7 @@ func (m *Manager) take(h Hold, why string) {
 		m.info("", "taking %s groups (%s): %s", h, why, strings.Join(keys, ", "))
 	}
 	if len(skipped) > 0 {
-		m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+		m.events = append(m.events, Event{Level: Error, Detail: fmt.Sprintf(
 			"not starting %s: it failed to start here less than %s ago; it stays stopped until then (or until the peer dies)",
 			strings.Join(skipped, ", "), m.cfg.FailBackoff)})
 	}

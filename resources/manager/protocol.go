@@ -122,7 +122,7 @@ func (m *Manager) FenceDone(now time.Duration, err error) {
 	if backoff > time.Minute || backoff <= 0 {
 		backoff = time.Minute
 	}
-	m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+	m.events = append(m.events, Event{Kind: EvFenceFailed, Level: Error, Detail: fmt.Sprintf(
 		"fencing %s failed (try %d): %v; its groups are NOT taken over; retrying in %s", m.peer, m.fenceTries, err, backoff)})
 	if m.cfg.FenceFallback {
 		m.fencePending = false
@@ -266,7 +266,7 @@ func (m *Manager) resolveDualOwnership() {
 	if both == None {
 		return
 	}
-	m.events = append(m.events, Event{Level: "error", Detail: fmt.Sprintf(
+	m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
 		"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
 	for _, g := range m.groups {
 		if !g.in(both) || g.state != Running {
@@ -462,7 +462,7 @@ func (m *Manager) GroupStarted(now time.Duration, key string, err error) {
 	if err != nil {
 		m.setState(g, Stopped)
 		g.failed, g.failedAt = true, now
-		m.events = append(m.events, Event{Group: key, Level: "error", Detail: "start failed: " + err.Error()})
+		m.events = append(m.events, Event{Kind: EvStartFailed, Group: key, Level: Error, Detail: "start failed: " + err.Error()})
 		// Hand it to the peer as soon as it can take it (Heartbeat waits 30 s).
 		m.pendingStandby |= setOf(g)
 	} else {
@@ -482,7 +482,7 @@ func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
 	}
 	if err != nil {
 		m.setState(g, StopFailed)
-		m.events = append(m.events, Event{Group: key, Level: "error",
+		m.events = append(m.events, Event{Kind: EvStopFailed, Group: key, Level: Error,
 			Detail: "stop failed; the group may still run here and must not start elsewhere: " + err.Error()})
 		return
 	}

@@ -108,18 +108,16 @@ type item struct {
 // Alerts delivers monitoring findings.
 func (r *Runner) Alerts() <-chan Alert { return r.alerts }
 
-// Watch starts monitoring a group (call when it runs here); Unwatch stops
-// it (call before submitting its stop).
-func (r *Runner) Watch(key string) {
+// watch starts or stops monitoring a group. The runner keeps its own
+// watch list: a group is watched from its successful start until its stop
+// is submitted, so a monitor never re-adds what is being released.
+func (r *Runner) watch(key string, on bool) {
 	r.mu.Lock()
-	r.watched[key] = true
-	r.mu.Unlock()
-}
-
-// Unwatch stops monitoring a group.
-func (r *Runner) Unwatch(key string) {
-	r.mu.Lock()
-	delete(r.watched, key)
+	if on {
+		r.watched[key] = true
+	} else {
+		delete(r.watched, key)
+	}
 	r.mu.Unlock()
 }
 
@@ -148,8 +146,14 @@ func (r *Runner) monitor() {
 // Results delivers one Result per submitted action.
 func (r *Runner) Results() <-chan Result { return r.results }
 
-// Submit queues an action; it never blocks.
-func (r *Runner) Submit(a manager.Action) { r.enqueue(a.Group, item{act: a}) }
+// Submit queues an action; it never blocks. A stop ends the group's
+// monitoring at once; a start that succeeds begins it.
+func (r *Runner) Submit(a manager.Action) {
+	if a.Kind == manager.Stop {
+		r.watch(a.Group, false)
+	}
+	r.enqueue(a.Group, item{act: a})
+}
 
 func (r *Runner) enqueue(key string, it item) {
 	r.mu.Lock()
@@ -202,6 +206,9 @@ func (r *Runner) work(key string) {
 		var err error
 		if a.Kind == manager.Start {
 			err = r.start(key)
+			if err == nil {
+				r.watch(key, true)
+			}
 		} else {
 			err = r.stop(key)
 		}

@@ -185,8 +185,7 @@ func TestMonitorRestartsAVanishedResource(t *testing.T) {
 		Monitor: func(a agent.Agent) bool { return a == agent.Agent(vip) }})
 	defer r.Close()
 	r.Submit(manager.Action{Kind: manager.Start, Group: "g"})
-	<-r.Results()
-	r.Watch("g")
+	<-r.Results() // a successful start begins the monitoring by itself
 	vip.mu.Lock()
 	vip.running = false // removed behind our back
 	vip.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
-	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/internal/testbed"
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
@@ -43,7 +42,7 @@ func startOurs(t *testing.T, h *testbed.Host, name, hacf, authkeys string) *ourN
 }
 
 // peer is this node's view of node name.
-func (n *ourNode) peer(name string) core.NodeSnapshot {
+func (n *ourNode) peer(name string) api.NodeSnapshot {
 	n.T.Helper()
 	st := n.Status()
 	p, ok := findNode(st, name)
@@ -53,22 +52,22 @@ func (n *ourNode) peer(name string) core.NodeSnapshot {
 	return p
 }
 
-func findNode(st *api.Status, name string) (core.NodeSnapshot, bool) {
+func findNode(st *api.Status, name string) (api.NodeSnapshot, bool) {
 	for _, nd := range st.Core.Nodes {
 		if nd.Name == name {
 			return nd, true
 		}
 	}
-	return core.NodeSnapshot{}, false
+	return api.NodeSnapshot{}, false
 }
 
-func findLink(nd core.NodeSnapshot, name string) (core.LinkSnapshot, bool) {
+func findLink(nd api.NodeSnapshot, name string) (api.LinkSnapshot, bool) {
 	for _, l := range nd.Links {
 		if l.Name == name {
 			return l, true
 		}
 	}
-	return core.LinkSnapshot{}, false
+	return api.LinkSnapshot{}, false
 }
 
 // measureUntil polls cl_status every fastPoll from start until it prints

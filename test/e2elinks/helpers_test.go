@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
-	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/internal/testbed"
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
@@ -85,7 +84,7 @@ func (n *ourNode) localLink(name string) api.Link {
 }
 
 // peerLink is this node's view of link name to node peer.
-func (n *ourNode) peerLink(peer, name string) core.LinkSnapshot {
+func (n *ourNode) peerLink(peer, name string) api.LinkSnapshot {
 	n.T.Helper()
 	st := n.Status()
 	for _, nd := range st.Core.Nodes {
@@ -99,7 +98,7 @@ func (n *ourNode) peerLink(peer, name string) core.LinkSnapshot {
 		}
 	}
 	n.T.Fatalf("%s: hactl status has no link %s to %s: %+v", n.Name, name, peer, st.Core.Nodes)
-	return core.LinkSnapshot{}
+	return api.LinkSnapshot{}
 }
 
 // listLinks is "cl_status listhblinks node -v" parsed into link -> status.

@@ -1,0 +1,41 @@
+// Package node is the whole decision layer of one cluster node: it owns the
+// membership core (heartbeat/core) and the resource ownership manager
+// (resources/manager), translates between them with typed values, answers
+// operator commands, and decides when to fence and when a graceful stop is
+// complete. It does no IO: no sockets, no goroutines, no clock, no global
+// state. The daemon (heartbeat/daemon) does the IO and is the only caller.
+//
+// # Inputs
+//
+// Every input takes the current time (Time: a monotonic offset for every
+// timeout, and the wall clock in seconds, only for the informational "ts"
+// field of sent messages):
+//
+//   - Start(now): begin heartbeating. Called once, first.
+//   - Receive(now, link, m): a packet that decoded and authenticated.
+//   - Tick(now): the deadline returned by Next was reached.
+//   - Stop(now): graceful stop: release every group, then announce shutdone.
+//   - Move(now, id, kind, word): hb_standby / hb_takeover; answered later.
+//   - GroupStarted / GroupStopped(now, group, err): a group Action's outcome.
+//   - FenceDone(now, node, err): the outcome of a Ready.Fence request.
+//   - SetLoadAvg(text): the load average sent in the "ld" field.
+//
+// Later inputs (ping nodes, interface states, resource monitors, check
+// results) are added here the same way: each a method that takes now, and
+// each feeding the one failover decision inside.
+//
+// # Outputs
+//
+// After any input, Ready returns (and clears) one batch:
+//
+//   - Messages to send on every link, in order;
+//   - Actions for the resource runner (start, stop, announce a group);
+//   - Fence: nodes to fence with the STONITH devices, answered with FenceDone;
+//   - FenceSelf: a group could not be stopped; this node must be fenced;
+//   - Events: typed state changes and decisions, in order, for logs, notify
+//     hooks, mail and metrics;
+//   - Answers to operator commands (Move), by the caller's id.
+//
+// Next returns the monotonic time at which Tick must next run; Done reports
+// that a graceful stop has finished and the daemon may exit.
+package node
