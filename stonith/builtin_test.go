@@ -7,12 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 func TestNull(t *testing.T) {
-	d, err := New(config.StonithSpec{Host: "*", Type: "null", Params: "Node1 node2"}, "node1", Options{})
+	d, err := New(Spec{Host: "*", Type: "null", Params: "Node1 node2"}, "node1", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +61,7 @@ func waitPending(t *testing.T, m *Meatware, node string) {
 }
 
 func TestMeatwareConfirm(t *testing.T) {
-	d, err := New(config.StonithSpec{Host: "*", Type: "meatware", Params: "node1 node2"}, "node1", Options{})
+	d, err := New(Spec{Host: "*", Type: "meatware", Params: "node1 node2"}, "node1", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +118,13 @@ func TestMeatwareContextEnds(t *testing.T) {
 }
 
 func TestMeatwareNeedsHosts(t *testing.T) {
-	if _, err := New(config.StonithSpec{Host: "*", Type: "meatware"}, "node1", Options{}); ResultOf(err) != BadConfig {
+	if _, err := New(Spec{Host: "*", Type: "meatware"}, "node1", Options{}); ResultOf(err) != BadConfig {
 		t.Errorf("err = %v, want BadConfig", err)
 	}
 }
 
 func TestSuicide(t *testing.T) {
-	spec := config.StonithSpec{Host: "*", Type: "suicide"}
+	spec := Spec{Host: "*", Type: "suicide"}
 	if _, err := New(spec, "node1", Options{}); ResultOf(err) != BadConfig {
 		t.Fatalf("New without SelfFence = %v, want BadConfig", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 // fakeDevice fails with its result (OK succeeds) and records the calls.
@@ -117,11 +115,11 @@ func TestChainStatusHosts(t *testing.T) {
 }
 
 func TestNewChain(t *testing.T) {
-	specs := []config.StonithSpec{
+	specs := []Spec{
 		{Host: "node2", Type: "null", Params: "x"}, // for the other node: skipped
 		{Host: "*", Type: "meatware", Params: "node2"},
 		{Host: "node1", Type: "null", Params: "node2"},
-		{Host: "*", Type: "suicide", Pos: config.Pos{File: "ha.cf", Line: 9}}, // no SelfFence: error
+		{Host: "*", Type: "suicide", Where: "ha.cf:9"}, // no SelfFence: error
 	}
 	c, err := NewChain(specs, "NODE1", Options{})
 	if got := c.Name(); got != "meatware,null" {

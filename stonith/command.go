@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 // Command is a device driven through cluster-glue's `stonith` command,
@@ -29,7 +27,7 @@ var _ Device = (*Command)(nil)
 
 // NewCommand builds a device of spec.Type that goes through the `stonith`
 // command even for types New would implement itself (e.g. null).
-func NewCommand(spec config.StonithSpec, localNode string, opts Options) (*Command, error) {
+func NewCommand(spec Spec, localNode string, opts Options) (*Command, error) {
 	opts = opts.withDefaults()
 	if !Applies(spec, localNode) {
 		return nil, newError(spec.Type, "config", "", BadConfig, fmt.Errorf("the line is for host %s, not for the local node %q", spec.Host, localNode))
@@ -40,7 +38,7 @@ func NewCommand(spec config.StonithSpec, localNode string, opts Options) (*Comma
 	return newCommand(spec, opts)
 }
 
-func newCommand(spec config.StonithSpec, opts Options) (*Command, error) {
+func newCommand(spec Spec, opts Options) (*Command, error) {
 	path, err := findStonithCmd(opts.StonithCmd)
 	if err != nil {
 		return nil, newError(spec.Type, "config", "", BadConfig, err)

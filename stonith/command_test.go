@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/internal/testbed"
 )
 
@@ -27,7 +26,7 @@ func realStonith(t *testing.T) string {
 // environment, a reset of a listed (fake) host succeeds.
 func TestRealStonithNull(t *testing.T) {
 	cmd := realStonith(t)
-	spec := config.StonithSpec{Host: "*", Type: "null", Params: "fakehost1 fakehost2"}
+	spec := Spec{Host: "*", Type: "null", Params: "fakehost1 fakehost2"}
 	c, err := NewCommand(spec, "node1", Options{StonithCmd: cmd, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +49,7 @@ func TestRealStonithNull(t *testing.T) {
 
 func TestRealStonithUnknownType(t *testing.T) {
 	cmd := realStonith(t)
-	_, err := NewCommand(config.StonithSpec{Host: "*", Type: "nosuchtype"}, "node1", Options{StonithCmd: cmd, Timeout: 20 * time.Second})
+	_, err := NewCommand(Spec{Host: "*", Type: "nosuchtype"}, "node1", Options{StonithCmd: cmd, Timeout: 20 * time.Second})
 	if ResultOf(err) != BadConfig || !strings.Contains(err.Error(), "unknown STONITH type") {
 		t.Errorf("err = %v, want BadConfig unknown type", err)
 	}
@@ -79,7 +78,7 @@ func TestCommandExitCodes(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(fakeStonith, "@REC@", rec)), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	spec := config.StonithSpec{Host: "*", Type: "ipmilan", Params: "n1 pass word"}
+	spec := Spec{Host: "*", Type: "ipmilan", Params: "n1 pass word"}
 	d, err := New(spec, "n1", Options{StonithCmd: path, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +125,7 @@ func TestCommandExitCodes(t *testing.T) {
 }
 
 func TestCommandNotInstalled(t *testing.T) {
-	_, err := New(config.StonithSpec{Host: "*", Type: "ipmilan"}, "n1", Options{StonithCmd: "/nonexistent/stonith"})
+	_, err := New(Spec{Host: "*", Type: "ipmilan"}, "n1", Options{StonithCmd: "/nonexistent/stonith"})
 	if ResultOf(err) != BadConfig {
 		t.Errorf("err = %v, want BadConfig", err)
 	}

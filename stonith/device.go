@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 // Device is one fencing device.
@@ -88,8 +86,23 @@ func (o Options) withDefaults() Options {
 // Applies reports whether a stonith or stonith_host line configures a
 // device of localNode: stonith lines and stonith_host lines for "*" or
 // localNode do.
-func Applies(spec config.StonithSpec, localNode string) bool {
+func Applies(spec Spec, localNode string) bool {
 	return spec.Host == "" || spec.Host == "*" || strings.EqualFold(spec.Host, localNode)
+}
+
+// Spec is one configured STONITH device: a stonith or stonith_host line of
+// ha.cf. The daemon converts its configuration into Specs, so this package
+// does not depend on the configuration parser.
+type Spec struct {
+	Host   string // "" for a stonith line, else the stonith_host host (lower case) or "*"
+	Type   string // device type, e.g. "external/ipmi"
+	File   string // parameter file of a stonith line
+	Params string // parameters of a stonith_host line, as written
+	// Where is the line's position ("/etc/ha.d/ha.cf:12"), the prefix of
+	// configuration errors; "" for none.
+	Where string
+	// Dir is the directory a relative File is found in (that of ha.cf).
+	Dir string
 }
 
 // New builds the device of one stonith or stonith_host line for
@@ -97,7 +110,7 @@ func Applies(spec config.StonithSpec, localNode string) bool {
 // a cluster-glue external plugin, and every other type goes through the
 // `stonith` command. Configuration errors are BadConfig *Errors prefixed
 // with the line's position.
-func New(spec config.StonithSpec, localNode string, opts Options) (Device, error) {
+func New(spec Spec, localNode string, opts Options) (Device, error) {
 	opts = opts.withDefaults()
 	localNode = strings.ToLower(localNode)
 	d, err := build(spec, localNode, opts)
@@ -106,15 +119,15 @@ func New(spec config.StonithSpec, localNode string, opts Options) (Device, error
 		if !errors.As(err, &e) {
 			err = newError(spec.Type, "config", "", BadConfig, err)
 		}
-		if spec.Pos.File != "" {
-			err = fmt.Errorf("%s: %w", spec.Pos, err)
+		if spec.Where != "" {
+			err = fmt.Errorf("%s: %w", spec.Where, err)
 		}
 		return nil, err
 	}
 	return d, nil
 }
 
-func build(spec config.StonithSpec, localNode string, opts Options) (Device, error) {
+func build(spec Spec, localNode string, opts Options) (Device, error) {
 	if !Applies(spec, localNode) {
 		return nil, fmt.Errorf("the line is for host %s, not for the local node %q", spec.Host, localNode)
 	}
@@ -154,7 +167,7 @@ func build(spec config.StonithSpec, localNode string, opts Options) (Device, err
 // localNode, in order (Heartbeat uses only the last one; a Chain tries all).
 // A line that fails to build is left out and its error joined into err, so
 // a non-nil err with a non-empty Chain means some devices are usable.
-func NewChain(specs []config.StonithSpec, localNode string, opts Options) (Chain, error) {
+func NewChain(specs []Spec, localNode string, opts Options) (Chain, error) {
 	var c Chain
 	var errs []error
 	for _, s := range specs {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 func TestApplies(t *testing.T) {
@@ -15,7 +13,7 @@ func TestApplies(t *testing.T) {
 		want bool
 	}{{"", true}, {"*", true}, {"node1", true}, {"NODE1", true}, {"node2", false}}
 	for _, tt := range tests {
-		if got := Applies(config.StonithSpec{Host: tt.host, Type: "null"}, "node1"); got != tt.want {
+		if got := Applies(Spec{Host: tt.host, Type: "null"}, "node1"); got != tt.want {
 			t.Errorf("Applies(%q) = %v", tt.host, got)
 		}
 	}
@@ -24,16 +22,16 @@ func TestApplies(t *testing.T) {
 func TestNewDispatch(t *testing.T) {
 	self := func(context.Context) error { return nil }
 	tests := []struct {
-		spec config.StonithSpec
+		spec Spec
 		want string // %T of the device, or "" for an error
 	}{
-		{config.StonithSpec{Host: "*", Type: "null", Params: "a"}, "*stonith.Null"},
-		{config.StonithSpec{Host: "node1", Type: "meatware", Params: "node2"}, "*stonith.Meatware"},
-		{config.StonithSpec{Host: "*", Type: "suicide"}, "*stonith.Suicide"},
-		{config.StonithSpec{Host: "node2", Type: "null", Params: "a"}, ""},
-		{config.StonithSpec{Host: "*", Type: "-x"}, ""},
-		{config.StonithSpec{Host: "*", Type: ""}, ""},
-		{config.StonithSpec{Host: "*", Type: "external/x", Params: "a"}, ""}, // no such plugin in the empty dir
+		{Spec{Host: "*", Type: "null", Params: "a"}, "*stonith.Null"},
+		{Spec{Host: "node1", Type: "meatware", Params: "node2"}, "*stonith.Meatware"},
+		{Spec{Host: "*", Type: "suicide"}, "*stonith.Suicide"},
+		{Spec{Host: "node2", Type: "null", Params: "a"}, ""},
+		{Spec{Host: "*", Type: "-x"}, ""},
+		{Spec{Host: "*", Type: ""}, ""},
+		{Spec{Host: "*", Type: "external/x", Params: "a"}, ""}, // no such plugin in the empty dir
 	}
 	for _, tt := range tests {
 		d, err := New(tt.spec, "node1", Options{SelfFence: self, PluginDir: t.TempDir()})

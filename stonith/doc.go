@@ -4,7 +4,7 @@
 // resources are taken over only after Reset returned nil.
 //
 // Devices are built from the ha.cf lines of Heartbeat 3.0.6 (see
-// config.StonithSpec):
+// Spec):
 //
 //	stonith <type> <file>                 parameters on the first non-comment line of <file>
 //	stonith_host <host|*> <type> <params> parameters on the line itself

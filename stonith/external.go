@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 // External is a cluster-glue external plugin (external/<name>): the
@@ -30,7 +28,7 @@ type External struct {
 
 var _ Device = (*External)(nil)
 
-func newExternal(spec config.StonithSpec, opts Options) (*External, error) {
+func newExternal(spec Spec, opts Options) (*External, error) {
 	plugin := strings.TrimPrefix(spec.Type, "external/")
 	if plugin == "" || plugin == "." || plugin == ".." || strings.ContainsAny(plugin, "/\x00") {
 		return nil, fmt.Errorf("invalid external plugin name %q", plugin)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/internal/testbed"
 )
 
@@ -69,8 +68,8 @@ func (f pluginFixture) calls(t *testing.T) []string {
 	return strings.Split(strings.TrimSpace(string(data)), "\n")
 }
 
-func (f pluginFixture) spec(params string) config.StonithSpec {
-	return config.StonithSpec{Host: "*", Type: "external/" + f.name, Params: params, Pos: config.Pos{File: "ha.cf", Line: 7}}
+func (f pluginFixture) spec(params string) Spec {
+	return Spec{Host: "*", Type: "external/" + f.name, Params: params, Where: "ha.cf:7"}
 }
 
 func (f pluginFixture) opts(timeout time.Duration) Options {
@@ -134,7 +133,7 @@ func TestExternalParamFile(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("# device\n198.18.0.9 root alpha beta\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	spec := config.StonithSpec{Type: "external/testdev", File: "testdev.cfg", Pos: config.Pos{File: filepath.Join(f.dir, "ha.cf"), Line: 1}}
+	spec := Spec{Type: "external/testdev", File: "testdev.cfg", Where: filepath.Join(f.dir, "ha.cf") + ":1", Dir: f.dir}
 	d, err := New(spec, "alpha", f.opts(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +331,7 @@ func TestRealExternalSSH(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(o.PluginDir, "ssh")); err != nil {
 		testbed.Unavailable(t, "cluster-glue's external/ssh plugin is not installed (Debian package cluster-glue): %v", err)
 	}
-	d, err := New(config.StonithSpec{Host: "*", Type: "external/ssh", Params: "a b"}, "node1", o)
+	d, err := New(Spec{Host: "*", Type: "external/ssh", Params: "a b"}, "node1", o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 // Param is one named device parameter, passed to the device as the
@@ -98,13 +96,13 @@ func FirstParamLine(data []byte) (string, bool) {
 // parameters, or the first parameter line of a stonith line's file. A
 // relative file name is relative to the directory of the file that holds
 // the line (e.g. /etc/ha.d).
-func paramLine(spec config.StonithSpec, log func(string)) (string, error) {
+func paramLine(spec Spec, log func(string)) (string, error) {
 	if spec.File == "" {
 		return spec.Params, nil
 	}
 	path := spec.File
-	if !filepath.IsAbs(path) && spec.Pos.File != "" {
-		path = filepath.Join(filepath.Dir(spec.Pos.File), path)
+	if !filepath.IsAbs(path) && spec.Dir != "" {
+		path = filepath.Join(spec.Dir, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {

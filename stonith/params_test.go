@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/hasuite/hasuite/heartbeat/config"
 )
 
 func TestParseParams(t *testing.T) {
@@ -87,16 +85,16 @@ func TestParamLineFile(t *testing.T) {
 	hacf := filepath.Join(dir, "ha.cf")
 	tests := []struct {
 		name string
-		spec config.StonithSpec
+		spec Spec
 		want string
 		err  bool
 	}{
-		{name: "stonith_host params", spec: config.StonithSpec{Host: "*", Type: "null", Params: "a b"}, want: "a b"},
-		{name: "relative file next to ha.cf", spec: config.StonithSpec{Type: "null", File: "dev.cfg", Pos: config.Pos{File: hacf, Line: 3}}, want: "node1 node2"},
-		{name: "absolute file", spec: config.StonithSpec{Type: "null", File: filepath.Join(dir, "dev.cfg")}, want: "node1 node2"},
-		{name: "missing file", spec: config.StonithSpec{Type: "null", File: filepath.Join(dir, "nope")}, err: true},
-		{name: "no parameter line", spec: config.StonithSpec{Type: "null", File: filepath.Join(dir, "empty.cfg")}, err: true},
-		{name: "directory", spec: config.StonithSpec{Type: "null", File: dir}, err: true},
+		{name: "stonith_host params", spec: Spec{Host: "*", Type: "null", Params: "a b"}, want: "a b"},
+		{name: "relative file next to ha.cf", spec: Spec{Type: "null", File: "dev.cfg", Where: hacf + ":3", Dir: filepath.Dir(hacf)}, want: "node1 node2"},
+		{name: "absolute file", spec: Spec{Type: "null", File: filepath.Join(dir, "dev.cfg")}, want: "node1 node2"},
+		{name: "missing file", spec: Spec{Type: "null", File: filepath.Join(dir, "nope")}, err: true},
+		{name: "no parameter line", spec: Spec{Type: "null", File: filepath.Join(dir, "empty.cfg")}, err: true},
+		{name: "directory", spec: Spec{Type: "null", File: dir}, err: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/stonith"
 )
@@ -32,7 +34,7 @@ func (d *Daemon) newFencing() (stonith.Chain, error) {
 	if len(d.cfg.Stonith) == 0 {
 		return nil, nil
 	}
-	chain, err := stonith.NewChain(d.cfg.Stonith, d.cfg.LocalNode, stonith.Options{
+	chain, err := stonith.NewChain(stonithSpecs(d.cfg.Stonith), d.cfg.LocalNode, stonith.Options{
 		PluginDir: d.cfg.StonithPluginDir,
 		Log:       func(s string) { d.log.Info(s) },
 		SelfFence: d.selfFence,
@@ -41,6 +43,19 @@ func (d *Daemon) newFencing() (stonith.Chain, error) {
 		return nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
 	}
 	return chain, nil
+}
+
+// stonithSpecs turns the configured stonith lines into device specs.
+func stonithSpecs(lines []config.StonithSpec) []stonith.Spec {
+	var out []stonith.Spec
+	for _, l := range lines {
+		s := stonith.Spec{Host: l.Host, Type: l.Type, File: l.File, Params: l.Params}
+		if l.Pos.File != "" {
+			s.Where, s.Dir = l.Pos.String(), filepath.Dir(l.Pos.File)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // selfFence runs the configured self_fence program (a reboot in

@@ -8,6 +8,12 @@
 // operator commands and the results of group starts and stops; it returns
 // messages to send, group actions for the runner, and events to log.
 //
+// The manager builds its protocol messages (starting, resource,
+// ask_resources, hb_takeover, ip-request) as heartbeat/msg values itself:
+// an import upward from resources/ into heartbeat/, accepted because those
+// messages are Heartbeat's wire protocol and a second message type would
+// only be copied field by field into the first.
+//
 // Vocabulary is Heartbeat's and always relative to the speaker: "local"
 // groups are those whose haresources line names the speaker, "foreign" the
 // others, "all" both. A two-node cluster is assumed, as in Heartbeat.
