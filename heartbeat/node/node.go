@@ -179,7 +179,7 @@ func (n *Node) Next() time.Duration {
 			next = min(next, mv.started+n.cfg.NoAnswerTimeout)
 		}
 	}
-	if n.announced {
+	if n.announced && n.now.Mono < n.stopBy {
 		next = min(next, n.stopBy)
 	}
 	return next
