@@ -109,7 +109,8 @@ type Spec struct {
 	DrainWait time.Duration
 
 	// MaxOutput is how many bytes of each stream Result keeps (the first
-	// and the last half); 0 means DefaultMaxOutput.
+	// and the last half); 0 means DefaultMaxOutput, a negative value
+	// keeps nothing (for callers that take what they need from OnLine).
 	MaxOutput int
 	// MaxLine is the longest line passed to OnLine; 0 means
 	// DefaultMaxLine.
@@ -322,7 +323,7 @@ func (s Spec) withDefaults() Spec {
 	if s.DrainWait <= 0 {
 		s.DrainWait = DefaultDrainWait
 	}
-	if s.MaxOutput <= 0 {
+	if s.MaxOutput == 0 {
 		s.MaxOutput = DefaultMaxOutput
 	}
 	if s.MaxLine <= 0 {

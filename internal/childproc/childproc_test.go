@@ -396,6 +396,12 @@ func TestStdoutTee(t *testing.T) {
 	if tee.String() != strings.Repeat("y", 100000)+"\n" {
 		t.Errorf("tee got %d bytes", tee.Len())
 	}
+	// A negative MaxOutput keeps nothing, and still counts.
+	tee.Reset()
+	res, err = Run(context.Background(), Spec{Path: path, Timeout: 10 * time.Second, MaxOutput: -1, StdoutTee: &tee})
+	if err != nil || len(res.Stdout.Bytes()) != 0 || res.Stdout.Dropped != 100001 || res.Stderr.Dropped != 4 || tee.Len() != 100001 {
+		t.Errorf("MaxOutput -1: stdout %+v, stderr %+v, tee %d bytes, %v", res.Stdout.Size(), res.Stderr.Size(), tee.Len(), err)
+	}
 }
 
 func TestEnvironmentExact(t *testing.T) {

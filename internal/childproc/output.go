@@ -56,9 +56,10 @@ type keeper struct {
 	dropped int64
 }
 
-func newKeeper(max int) *keeper {
-	h := max - max/2
-	return &keeper{headMax: h, ringMax: max - h}
+func newKeeper(limit int) *keeper {
+	limit = max(limit, 0)
+	h := limit - limit/2
+	return &keeper{headMax: h, ringMax: limit - h}
 }
 
 func (k *keeper) write(p []byte) {
@@ -124,7 +125,7 @@ func newOutputs(spec Spec) *outputs {
 // read consumes r to end of file, then closes it.
 func (o *outputs) read(r io.ReadCloser, s Stream) {
 	defer r.Close()
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 8<<10)
 	var line []byte
 	truncated := false
 	for {
