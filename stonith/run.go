@@ -3,36 +3,21 @@ package stonith
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/hasuite/hasuite/internal/realtime"
+	"github.com/hasuite/hasuite/internal/childproc"
 )
 
 const (
-	// maxOutput bounds what is kept of a process's stdout and stderr.
+	// maxOutput bounds what is kept of a process's stdout and of its
+	// stderr (the first and the last half).
 	maxOutput = 64 << 10
-	// waitDelay bounds the wait for output pipes that a process's
+	// drainWait bounds the wait for output pipes that a process's
 	// descendants keep open after it exited or was killed.
-	waitDelay = 2 * time.Second
+	drainWait = 2 * time.Second
 )
-
-// capBuf keeps the first max bytes written to it and discards the rest.
-type capBuf struct {
-	b   []byte
-	max int
-}
-
-func (c *capBuf) Write(p []byte) (int, error) {
-	if room := c.max - len(c.b); room > 0 {
-		c.b = append(c.b, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
-}
 
 // outcome is how a finished process ended.
 type outcome struct {
@@ -58,52 +43,21 @@ func (o outcome) detail() string {
 }
 
 // run executes path with args (argv only, no shell) and environment envv
-// in its own process group, and waits at most timeout (and until ctx
-// ends). On expiry the whole process group is killed with SIGKILL and the
-// error wraps the context error. A non-zero exit status is not an error:
-// it is in the outcome.
+// through childproc, and waits at most timeout (and until ctx ends). On
+// expiry the whole process group is killed with SIGKILL at once (a
+// plugin's ssh or ipmitool with it) and the error wraps
+// context.DeadlineExceeded; when ctx ends first it wraps ctx's error. A
+// non-zero exit status is not an error: it is in the outcome.
 func run(ctx context.Context, timeout time.Duration, path string, args, envv []string) (outcome, error) {
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	stdout := &capBuf{max: maxOutput}
-	stderr := &capBuf{max: maxOutput}
-	cmd := exec.CommandContext(rctx, path, args...)
-	cmd.Env = envv
-	cmd.Dir = "/"
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		// The process is its own group leader (Setpgid), so -pid is the
-		// group: its children die with it.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = waitDelay
-	err := realtime.Start(cmd) // never at the daemon's realtime priority
-	if err == nil {
-		err = cmd.Wait()
-	}
-	o := outcome{stdout: string(stdout.b), stderr: string(stderr.b), code: -1}
-	if cmd.ProcessState != nil {
-		o.code = cmd.ProcessState.ExitCode()
-	}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return o, nil
-	case rctx.Err() != nil:
-		if ctx.Err() != nil {
-			return o, ctx.Err()
-		}
-		return o, fmt.Errorf("killed after %v: %w", timeout, context.DeadlineExceeded)
-	case errors.Is(err, exec.ErrWaitDelay):
-		// Exited, but a descendant still holds its output open.
-		return o, nil
-	case errors.As(err, &exitErr):
-		return o, nil
-	default:
-		return o, err
-	}
+	res, err := childproc.Run(ctx, childproc.Spec{
+		Path:      path,
+		Args:      args,
+		Env:       envv,
+		Timeout:   timeout,
+		DrainWait: drainWait,
+		MaxOutput: maxOutput,
+	})
+	return outcome{stdout: res.Stdout.String(), stderr: res.Stderr.String(), code: res.ExitCode}, err
 }
 
 // runError turns a run failure into an *Error: Timeout for an expired or

@@ -1,24 +1,29 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/hasuite/hasuite/heartbeat/config"
-	"github.com/hasuite/hasuite/internal/realtime"
+	"github.com/hasuite/hasuite/internal/childproc"
 	"github.com/hasuite/hasuite/stonith"
 )
 
 // fenceTimeout bounds one fencing attempt (a meatware device waits for the
 // operator this long); the manager retries after it.
 const fenceTimeout = 10 * time.Minute
+
+// selfFenceOutput is how much of the self_fence program's stdout and of
+// its stderr the error of a failed self-fence quotes.
+const selfFenceOutput = 4 << 10
 
 // statusEvery is how often the STONITH devices are checked (Heartbeat
 // checks hourly; a broken device should be found before it is needed).
@@ -61,6 +66,11 @@ func stonithSpecs(lines []config.StonithSpec) []stonith.Spec {
 // selfFence runs the configured self_fence program (a reboot in
 // production, a stand-in in tests). Without one there is nothing to run:
 // the caller stays in a clear fatal state instead.
+//
+// It runs as every child does (internal/childproc): in a process group of
+// its own, killed with the group when ctx ends, with stdin on /dev/null and
+// in "/". It gets the daemon's environment, as it always has: it is the
+// operator's own program and may rely on it.
 func (d *Daemon) selfFence(ctx context.Context) error {
 	argv := d.cfg.SelfFence
 	if len(argv) == 0 {
@@ -68,17 +78,23 @@ func (d *Daemon) selfFence(ctx context.Context) error {
 	}
 	d.log.Error("fencing this node", zap.Strings("self_fence", argv))
 	d.logs.flush() // a reboot keeps only what is on disk
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := realtime.Start(cmd)
-	if err == nil {
-		err = cmd.Wait()
+	res, err := childproc.Run(ctx, childproc.Spec{
+		Path:      argv[0],
+		Args:      argv[1:],
+		Env:       os.Environ(),
+		MaxOutput: selfFenceOutput,
+	})
+	switch {
+	case err != nil:
+	case res.Signal != 0:
+		err = errors.New("killed by signal " + unix.SignalName(res.Signal))
+	case res.ExitCode != 0:
+		err = fmt.Errorf("exit status %d", res.ExitCode)
+	default:
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("self_fence %s: %w: %s", argv[0], err, out.String())
-	}
-	return nil
+	out := strings.TrimSpace(res.Stdout.String() + res.Stderr.String())
+	return fmt.Errorf("self_fence %s: %w: %s", argv[0], err, out)
 }
 
 // fence runs the chain for node in the background; the result comes back to

@@ -69,8 +69,8 @@ func setAll(attr *unix.SchedAttr) error {
 }
 
 // Start starts cmd as a child at normal scheduling (SCHED_OTHER, nice 0
-// or above), whatever the calling thread's policy. Use it instead of
-// cmd.Start for every child of the daemon.
+// or above), whatever the calling thread's policy. internal/childproc
+// starts every child of the daemon with it.
 //
 // The child is forked from a thread that has SCHED_RESET_ON_FORK set for the
 // moment, so the kernel resets the child's policy; the thread itself keeps

@@ -1,87 +1,52 @@
 package script
 
 import (
-	"bufio"
-	"errors"
-	"io"
-	"strings"
 	"sync"
 
+	"github.com/hasuite/hasuite/internal/childproc"
 	"github.com/hasuite/hasuite/resources/agent"
 )
 
-// Output bounds: memory per operation stays a few tens of kilobytes however
-// much a program writes.
+// Output bounds: memory per operation stays a few hundred kilobytes at most
+// however much a program writes.
 const (
 	maxTailLines = 50   // lines kept for error messages
-	maxLineLen   = 4096 // longer lines are cut (the status rule still sees all bytes)
+	maxLineLen   = 4096 // longer lines are cut (the status rule still sees all bytes of stdout)
 )
 
-// capture logs an operation's output line by line and keeps its last lines.
-// Both pipe readers share it; mu also serialises calls of the Logger.
+// capture logs an operation's output line by line and keeps its last lines
+// for error messages. The runner never calls line concurrently, but it may
+// call it after the operation has returned (a daemon that kept the pipe),
+// while lines is called: mu guards the tail.
 type capture struct {
-	mu     sync.Mutex
-	log    agent.Logger
-	name   string
-	op     string
-	tail   []string
-	status *statusGlob
+	mu   sync.Mutex
+	log  agent.Logger
+	name string
+	op   string
+	tail []string
 }
 
-func newCapture(log agent.Logger, name, op string, matchStatus bool) *capture {
-	c := &capture{log: log, name: name, op: op}
-	if matchStatus {
-		c.status = &statusGlob{}
+func newCapture(log agent.Logger, name, op string) *capture {
+	return &capture{log: log, name: name, op: op}
+}
+
+// line is the runner's OnLine.
+func (c *capture) line(l childproc.Line) {
+	s := l.Text
+	if l.Stream == childproc.Stderr {
+		s = "stderr: " + s
 	}
-	return c
-}
-
-// read consumes r to end of file, then closes it. match feeds the bytes to
-// the status rule (stdout only, as Heartbeat's backquotes).
-func (c *capture) read(r io.ReadCloser, prefix string, match bool) {
-	defer r.Close()
-	br := bufio.NewReaderSize(r, maxLineLen)
-	line := make([]byte, 0, 256)
-	truncated := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if match && len(chunk) > 0 {
-			c.mu.Lock()
-			c.status.feed(chunk)
-			c.mu.Unlock()
-		}
-		if room := maxLineLen - len(line); len(chunk) > room {
-			line = append(line, chunk[:room]...)
-			truncated = true
-		} else {
-			line = append(line, chunk...)
-		}
-		complete := len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
-		more := err == nil || errors.Is(err, bufio.ErrBufferFull)
-		if complete || (!more && (len(line) > 0 || truncated)) {
-			c.emit(prefix, line, truncated)
-			line, truncated = line[:0], false
-		}
-		if !more {
-			return
-		}
-	}
-}
-
-func (c *capture) emit(prefix string, line []byte, truncated bool) {
-	s := strings.TrimRight(string(line), "\r\n")
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if truncated {
+	if l.Truncated {
 		s += " [line truncated]"
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if len(c.tail) == maxTailLines {
 		copy(c.tail, c.tail[1:])
 		c.tail = c.tail[:maxTailLines-1]
 	}
-	c.tail = append(c.tail, prefix+s)
-	c.log(c.name, c.op+": "+prefix+s)
+	c.tail = append(c.tail, s)
+	c.mu.Unlock()
+	c.log(c.name, c.op+": "+s)
 }
 
 // lines returns a copy of the kept lines.
@@ -89,12 +54,6 @@ func (c *capture) lines() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.tail...)
-}
-
-func (c *capture) statusRunning() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status.running()
 }
 
 // statusGlob applies Heartbeat's status rule (ResourceManager
@@ -113,6 +72,12 @@ type statusGlob struct {
 	notRunning bool // "[Rr]unning" seen after it
 	sawRunning bool
 	sawOK      bool
+}
+
+// Write feeds p; it is the runner's StdoutTee.
+func (g *statusGlob) Write(p []byte) (int, error) {
+	g.feed(p)
+	return len(p), nil
 }
 
 func (g *statusGlob) feed(p []byte) {

@@ -3,9 +3,9 @@
 //
 // New resolves the program once (Heartbeat's lookup order: the resource.d
 // directories, then /etc/init.d; for OCF <root>/resource.d/<provider>/<agent>)
-// and returns an agent.Agent. Every operation execs the program directly (no
-// shell), with stdin on /dev/null, in a process group of its own, with a
-// clean environment (PATH, LC_ALL=C, then Env.ExtraEnv, then the flavour's
+// and returns an agent.Agent. Every operation execs the program through
+// internal/childproc: directly (no shell), with stdin on /dev/null, in a
+// process group of its own, at normal scheduling, with a clean environment (PATH, LC_ALL=C, then Env.ExtraEnv, then the flavour's
 // variables). Each line the program writes is passed to Env.Log as it
 // arrives; only the last lines are kept, for error messages.
 //

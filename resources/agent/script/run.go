@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hasuite/hasuite/internal/realtime"
+	"github.com/hasuite/hasuite/internal/childproc"
 	"github.com/hasuite/hasuite/resources/agent"
 )
 
@@ -97,108 +96,70 @@ func (a *scriptAgent) run(ctx context.Context, op string, matchStatus bool) resu
 	if err := ctx.Err(); err != nil {
 		return fail("not run: "+err.Error(), ctxError(err), nil)
 	}
-	began := time.Now()
-	opCtx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-
 	if a.rscTmp != "" {
 		if err := os.MkdirAll(a.rscTmp, 0o755); err != nil {
 			return fail("cannot create HA_RSCTMP: "+err.Error(), err, nil)
 		}
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return fail("cannot create a pipe: "+err.Error(), err, nil)
+	args := append(append(make([]string, 0, len(a.args)+1), a.args...), op)
+	c := newCapture(a.log, a.name, op)
+	spec := childproc.Spec{
+		Path:      a.path,
+		Args:      args,
+		Env:       a.env,
+		Timeout:   a.timeout,
+		KillGrace: a.killGrace,
+		ReapWait:  a.reapWait,
+		DrainWait: a.drainWait,
+		MaxLine:   maxLineLen,
+		MaxOutput: -1, // the last lines, as they were logged, are kept by c
+		OnStart: func(pid int) {
+			a.log(a.name, fmt.Sprintf("%s: running %s %s (pid %d)", op, a.path, strings.Join(args, " "), pid))
+		},
+		OnLine: c.line,
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return fail("cannot create a pipe: "+err.Error(), err, nil)
+	var status statusGlob
+	if matchStatus {
+		spec.StdoutTee = &status // as Heartbeat's backquotes: stdout only
 	}
-	args := make([]string, 0, len(a.args)+2)
-	args = append(append(append(args, a.path), a.args...), op)
-	cmd := &exec.Cmd{
-		Path:        a.path,
-		Args:        args,
-		Env:         a.env,
-		Dir:         "/",
-		Stdout:      outW, // *os.File: handed to the child, no copying goroutine
-		Stderr:      errW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	err = startRetrying(opCtx, cmd)
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
-		return fail("cannot run "+a.path+": "+err.Error(), err, nil)
-	}
-	pid := cmd.Process.Pid
-	a.log(a.name, fmt.Sprintf("%s: running %s (pid %d)", op, strings.Join(args, " "), pid))
-
-	c := newCapture(a.log, a.name, op, matchStatus)
-	drained := make(chan struct{})
-	readers := make(chan struct{}, 2)
-	go func() { c.read(outR, "", matchStatus); readers <- struct{}{} }()
-	go func() { c.read(errR, "stderr: ", false); readers <- struct{}{} }()
-	go func() { <-readers; <-readers; close(drained) }()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	var waitErr error
-	killed := false
-	reaped := true
-	select {
-	case waitErr = <-exited:
-	case <-opCtx.Done():
-		select {
-		case waitErr = <-exited: // it finished just as time ran out
-		default:
-			killed = true
-			waitErr, reaped = a.terminate(ctx, pid, exited)
-		}
-	}
-	if !reaped {
-		a.log(a.name, fmt.Sprintf("%s: pid %d not reaped %s after SIGKILL", op, pid, a.reapWait))
-	}
-	a.awaitOutput(ctx, op, drained)
+	res, err := childproc.Run(ctx, spec)
 	r.tail = c.lines()
-	elapsed := time.Since(began).Round(time.Millisecond)
+	if res.Unreaped {
+		a.log(a.name, fmt.Sprintf("%s: pid %d not reaped %s after SIGKILL", op, res.Pid, a.reapWait))
+	}
+	if res.OutputHeld {
+		a.log(a.name, op+": output still held open by a child process; not waiting for it")
+	}
+	elapsed := res.Duration.Round(time.Millisecond)
 
-	if killed {
+	switch {
+	case res.Pid == 0:
+		if cerr := ctx.Err(); cerr != nil {
+			return fail("not run: "+cerr.Error(), ctxError(cerr), nil)
+		}
+		return fail("cannot run "+a.path+": "+err.Error(), err, nil)
+	case res.Killed:
 		cause := ctx.Err()
 		var err error
 		var reason string
 		switch {
-		case cause == nil:
+		case res.TimedOut:
 			err = agent.ErrTimeout
-			reason = fmt.Sprintf("%s after %s (process group %d killed)", agent.ErrTimeout, a.timeout, pid)
+			reason = fmt.Sprintf("%s after %s (process group %d killed)", agent.ErrTimeout, a.timeout, res.Pid)
 		case errors.Is(cause, context.DeadlineExceeded):
 			err = ctxError(cause)
-			reason = fmt.Sprintf("%s: caller's deadline passed after %s (process group %d killed)", agent.ErrTimeout, elapsed, pid)
+			reason = fmt.Sprintf("%s: caller's deadline passed after %s (process group %d killed)", agent.ErrTimeout, elapsed, res.Pid)
 		default:
 			err = cause
-			reason = fmt.Sprintf("%s after %s (process group %d killed)", cause, elapsed, pid)
+			reason = fmt.Sprintf("%s after %s (process group %d killed)", cause, elapsed, res.Pid)
 		}
 		return fail(reason, err, r.tail)
+	case err != nil:
+		return fail(err.Error(), err, r.tail)
 	}
-	var exitErr *exec.ExitError
-	switch {
-	case waitErr == nil:
-		r.code = 0
-	case errors.As(waitErr, &exitErr):
-		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.signal = ws.Signal()
-		} else {
-			r.code = exitErr.ExitCode()
-		}
-	default:
-		return fail("waiting for "+a.path+": "+waitErr.Error(), waitErr, r.tail)
-	}
+	r.code, r.signal = res.ExitCode, res.Signal
 	if matchStatus {
-		r.running = c.statusRunning()
+		r.running = status.running()
 	}
 	if r.signal != 0 {
 		a.log(a.name, fmt.Sprintf("%s: killed by signal %s after %s", op, unix.SignalName(r.signal), elapsed))
@@ -206,79 +167,6 @@ func (a *scriptAgent) run(ctx context.Context, op string, matchStatus bool) resu
 		a.log(a.name, fmt.Sprintf("%s: exit code %d after %s", op, r.code, elapsed))
 	}
 	return r
-}
-
-// startRetrying starts cmd, retrying briefly while the executable is
-// "text file busy": open for writing in another process, typically for a
-// moment only (a file just written whose descriptor a concurrently forked
-// child still holds until its exec).
-func startRetrying(ctx context.Context, cmd *exec.Cmd) error {
-	delay := 10 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := realtime.Start(cmd) // never at the daemon's realtime priority
-		if err == nil || !errors.Is(err, syscall.ETXTBSY) || attempt == 8 {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		}
-		delay *= 2
-		// A Cmd cannot be started twice: retry with a fresh copy.
-		*cmd = exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
-			Stdout: cmd.Stdout, Stderr: cmd.Stderr, SysProcAttr: cmd.SysProcAttr}
-	}
-}
-
-// terminate kills the process group of an operation that ran out of time
-// or was cancelled: SIGTERM, up to killGrace for the leader to exit (no
-// grace once the caller's context is done), then SIGKILL to the whole group
-// (leftover children included), then a bounded wait for the leader.
-func (a *scriptAgent) terminate(ctx context.Context, pid int, exited <-chan error) (waitErr error, reaped bool) {
-	reaped = false
-	if ctx.Err() == nil && a.killGrace > 0 {
-		_ = unix.Kill(-pid, unix.SIGTERM)
-		t := time.NewTimer(a.killGrace)
-		select {
-		case waitErr = <-exited:
-			reaped = true
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
-	}
-	// The group id stays reserved while any member lives, so this cannot
-	// hit an unrelated process group.
-	_ = unix.Kill(-pid, unix.SIGKILL)
-	if reaped {
-		return waitErr, true
-	}
-	t := time.NewTimer(a.reapWait)
-	defer t.Stop()
-	select {
-	case waitErr = <-exited:
-		return waitErr, true
-	case <-t.C:
-		return nil, false
-	}
-}
-
-// awaitOutput waits a little for the output pipes to reach end of file. A
-// child that outlives the program and keeps them open (a daemon started
-// without redirecting its output) must not hold the operation up: its
-// output keeps being logged by the readers, which close the pipes at EOF.
-func (a *scriptAgent) awaitOutput(ctx context.Context, op string, drained <-chan struct{}) {
-	t := time.NewTimer(a.drainWait)
-	defer t.Stop()
-	select {
-	case <-drained:
-	case <-t.C:
-		a.log(a.name, op+": output still held open by a child process; not waiting for it")
-	case <-ctx.Done():
-	}
 }
 
 // ctxError maps a context error to the errors an operation wraps.
