@@ -95,9 +95,19 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, er
 		if !ok {
 			return nil, fmt.Errorf("logfacility %q is not a syslog facility", cfg.LogFacility)
 		}
-		w, err := syslog.New(prio|syslog.LOG_INFO, "heartbeat")
-		if err != nil {
-			return nil, fmt.Errorf("logfacility %s: %w", fac, err)
+		// A syslog that is not there (stopped, crashed, not installed)
+		// must not keep the daemon from running: say so once, here and
+		// in the other destinations, and deliver once it is back.
+		w := newSyslogWriter(syslogPath, prio|syslog.LOG_INFO, "heartbeat")
+		w.onDown = func(err error) {
+			fmt.Fprintf(stderr, "heartbeat: syslog unavailable (logfacility %s, %s): %v; logging there resumes when it is back\n", fac, syslogPath, err)
+			ls.log.Warn("syslog unavailable: lines for logfacility are not delivered until it is back",
+				zap.String("logfacility", fac), zap.String("socket", syslogPath), zap.Error(err))
+		}
+		w.onUp = func(outage time.Duration, lost int) {
+			fmt.Fprintf(stderr, "heartbeat: syslog available again (logfacility %s) after %v; %d lines were not delivered to it\n", fac, outage.Round(time.Millisecond), lost)
+			ls.log.Warn("syslog available again", zap.String("logfacility", fac),
+				zap.Duration("unavailable", outage.Round(time.Millisecond)), zap.Int("lines_not_delivered", lost))
 		}
 		ls.closers = append(ls.closers, w)
 		plain := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", LevelKey: "level",
@@ -118,6 +128,10 @@ func levelFor(debug int) zapcore.Level {
 	}
 	return zapcore.InfoLevel
 }
+
+// syslogPath is the socket of logfacility: DefaultSyslogPath, other in
+// unit tests.
+var syslogPath = DefaultSyslogPath
 
 var syslogFacilities = map[string]syslog.Priority{
 	"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL, "daemon": syslog.LOG_DAEMON,
