@@ -18,6 +18,7 @@ import (
 // logSetup is the logger and what must be closed with it.
 type logSetup struct {
 	log     *zap.Logger
+	others  *zap.Logger // every destination but syslog
 	level   zap.AtomicLevel
 	queues  []*asyncwrite.Writer // in front of every destination
 	closers []io.Closer          // the destinations
@@ -73,6 +74,7 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, er
 	encCfg.EncodeDuration = zapcore.StringDurationEncoder
 	enc := zapcore.NewConsoleEncoder(encCfg)
 	var cores []zapcore.Core
+	var syslogCore zapcore.Core
 	info := zap.LevelEnablerFunc(func(l zapcore.Level) bool { return l >= zapcore.InfoLevel && ls.level.Enabled(l) })
 	if cfg.LogFile != "" && cfg.LogFile != "/dev/null" {
 		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
@@ -96,23 +98,28 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, er
 			return nil, fmt.Errorf("logfacility %q is not a syslog facility", cfg.LogFacility)
 		}
 		// A syslog that is not there (stopped, crashed, not installed)
-		// must not keep the daemon from running: say so once, here and
-		// in the other destinations, and deliver once it is back.
+		// must not keep the daemon from running: say so once, on stderr
+		// and in the other destinations, and deliver once it is back
+		// (syslog then gets its own line saying so).
 		w := newSyslogWriter(syslogPath, prio|syslog.LOG_INFO, "heartbeat")
 		w.onDown = func(err error) {
 			fmt.Fprintf(stderr, "heartbeat: syslog unavailable (logfacility %s, %s): %v; logging there resumes when it is back\n", fac, syslogPath, err)
-			ls.log.Warn("syslog unavailable: lines for logfacility are not delivered until it is back",
+			ls.others.Warn("syslog unavailable: lines for logfacility are not delivered until it is back",
 				zap.String("logfacility", fac), zap.String("socket", syslogPath), zap.Error(err))
 		}
 		w.onUp = func(outage time.Duration, lost int) {
 			fmt.Fprintf(stderr, "heartbeat: syslog available again (logfacility %s) after %v; %d lines were not delivered to it\n", fac, outage.Round(time.Millisecond), lost)
-			ls.log.Warn("syslog available again", zap.String("logfacility", fac),
+			ls.others.Warn("syslog available again", zap.String("logfacility", fac),
 				zap.Duration("unavailable", outage.Round(time.Millisecond)), zap.Int("lines_not_delivered", lost))
 		}
 		ls.closers = append(ls.closers, w)
 		plain := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", LevelKey: "level",
 			EncodeLevel: zapcore.CapitalLevelEncoder, ConsoleSeparator: " "})
-		cores = append(cores, zapcore.NewCore(plain, ls.queue("syslog", w), info))
+		syslogCore = zapcore.NewCore(plain, ls.queue("syslog", w), info)
+	}
+	ls.others = zap.New(zapcore.NewTee(cores...)) // a no-op without cores
+	if syslogCore != nil {
+		cores = append(cores, syslogCore)
 	}
 	if len(cores) == 0 {
 		// Hide any Sync of stderr: fsync at exit is for log files.

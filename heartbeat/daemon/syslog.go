@@ -24,8 +24,9 @@ var errSyslogClosed = errors.New("syslog destination closed")
 // missing or refuses a line (syslog stopped, crashed, restarting, not
 // installed), the line is lost, counted, and onDown is called once for the
 // outage; each later line tries to connect again (a failed connect to a
-// local socket is a few system calls), and the first one delivered calls
-// onUp with the outage's length and the number of lines lost.
+// local socket is a few system calls), and once one can be delivered,
+// syslog gets a line saying how long it was away and how many lines it
+// missed, and onUp is called with the same.
 //
 // Write is called by one goroutine only, the destination's asyncwrite
 // queue, so the connecting and a socket that blocks never touch the event
@@ -55,22 +56,23 @@ func newSyslogWriter(path string, prio syslog.Priority, tag string) *syslogWrite
 }
 
 // Write sends p (one log line) as one message, in log/syslog's local
-// format: "<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE\n".
+// format: "<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE\n". The first line
+// delivered after an outage is preceded by one saying so.
 func (w *syslogWriter) Write(p []byte) (int, error) {
-	msg := string(p)
-	nl := ""
-	if !strings.HasSuffix(msg, "\n") {
-		nl = "\n"
-	}
-	line := []byte(fmt.Sprintf("<%d>%s %s[%d]: %s%s", w.prio, w.now().Format(time.Stamp), w.tag, w.pid, msg, nl))
-	err := w.send(line)
-	if err == nil {
-		if !w.downSince.IsZero() {
-			outage, lost := w.now().Sub(w.downSince), w.lost
+	var err error
+	if !w.downSince.IsZero() {
+		outage, lost := w.now().Sub(w.downSince), w.lost
+		note := fmt.Sprintf("WARN syslog available again {\"unavailable\": %q, \"lines_not_delivered\": %d}\n",
+			outage.Round(time.Millisecond).String(), lost)
+		if err = w.send(w.format([]byte(note))); err == nil {
 			w.downSince, w.lost = time.Time{}, 0
 			w.onUp(outage, lost)
 		}
-		return len(p), nil
+	}
+	if err == nil {
+		if err = w.send(w.format(p)); err == nil {
+			return len(p), nil
+		}
 	}
 	if errors.Is(err, errSyslogClosed) {
 		return 0, err
@@ -81,6 +83,15 @@ func (w *syslogWriter) Write(p []byte) (int, error) {
 		w.onDown(err)
 	}
 	return 0, err
+}
+
+func (w *syslogWriter) format(p []byte) []byte {
+	msg := string(p)
+	nl := ""
+	if !strings.HasSuffix(msg, "\n") {
+		nl = "\n"
+	}
+	return []byte(fmt.Sprintf("<%d>%s %s[%d]: %s%s", w.prio, w.now().Format(time.Stamp), w.tag, w.pid, msg, nl))
 }
 
 // send writes line on the connection, connecting first if there is none;

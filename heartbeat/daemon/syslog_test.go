@@ -123,6 +123,13 @@ func TestSyslogWriterSurvivesAMissingOrRestartedSyslog(t *testing.T) {
 			}
 			if st.delivered {
 				got := srv.read()
+				if i == 0 && len(st.ups) > 0 {
+					lost := st.ups[len(st.ups)-1]
+					if want := `"lines_not_delivered": ` + strconv.Itoa(lost) + "}\n"; !strings.Contains(got, "WARN syslog available again {") || !strings.HasSuffix(got, want) {
+						t.Errorf("%s: first message after the outage = %q, want syslog available again ... %q", st.name, got, want)
+					}
+					got = srv.read()
+				}
 				if want := "heartbeat[" + strconv.Itoa(os.Getpid()) + "]: INFO line " + st.name + "\n"; !strings.HasPrefix(got, "<134>") || !strings.HasSuffix(got, want) {
 					t.Errorf("%s: server got %q, want <134>TIMESTAMP %q", st.name, got, want)
 				}
@@ -229,12 +236,13 @@ func TestLoggerStartsWithoutSyslog(t *testing.T) {
 
 	srv := listenSyslog(t, sock)
 	ls.log.Info("syslog is back")
+	if got := srv.read(); !strings.Contains(got, "WARN syslog available again") || !strings.Contains(got, `"lines_not_delivered": 3}`) {
+		t.Errorf("first line to syslog = %q, want the resumption with the count of the 3 lines", got)
+	}
 	if got := srv.read(); !strings.Contains(got, "INFO syslog is back") {
-		t.Errorf("first line to syslog = %q, want the line logged", got)
+		t.Errorf("second line to syslog = %q, want the line logged", got)
 	}
-	if got := srv.read(); !strings.Contains(got, "syslog available again") || !strings.Contains(got, "lines_not_delivered") {
-		t.Errorf("second line to syslog = %q, want the resumption with the count", got)
-	}
+	srv.none()
 	waitContains(t, "stderr", stderr.String, "syslog available again (logfacility local0)")
 	waitContains(t, "logfile", fileText(logfile), "syslog available again")
 }

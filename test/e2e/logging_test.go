@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"net"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +139,136 @@ func TestABlockedLogNeitherStallsTheHeartbeatNorTheStop(t *testing.T) {
 	if !processGone(n1.Proc.Pid()) {
 		t.Errorf("heartbeat -k returned 0 but node1 (pid %d) still runs", n1.Proc.Pid())
 	}
+}
+
+// syslogSocket is a syslog daemon's /dev/log as the test plays it: a
+// unixgram socket bound at path, read by the test.
+type syslogSocket struct {
+	t    *testing.T
+	conn *net.UnixConn
+	got  strings.Builder // every message read so far
+}
+
+func listenSyslog(t *testing.T, path string) *syslogSocket {
+	t.Helper()
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); os.Remove(path) })
+	return &syslogSocket{t: t, conn: c}
+}
+
+// readUntil reads messages until one holds want, bounded by timeout, and
+// returns everything read so far.
+func (s *syslogSocket) readUntil(want string, timeout time.Duration) string {
+	s.t.Helper()
+	buf := make([]byte, 8192)
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(s.got.String(), want) {
+		if err := s.conn.SetReadDeadline(deadline); err != nil {
+			s.t.Fatal(err)
+		}
+		n, err := s.conn.Read(buf)
+		if err != nil {
+			s.t.Fatalf("syslog: no %q within %v (%v); got:\n%s", want, timeout, err, s.got.String())
+		}
+		s.got.Write(buf[:n])
+	}
+	return s.got.String()
+}
+
+// TestTheDaemonStartsWithoutSyslogAndDeliversOnceItIsBack runs the daemon
+// with "logfacility local0" on a machine whose /dev/log is absent, the
+// real default path: the daemon runs in a private mount namespace whose
+// /dev is a directory of the test holding only null. It must start (a
+// daemon using log/syslog exits with "Unix syslog delivery error"), say
+// once on stderr, and in the logfile when there is one, that syslog is
+// unavailable; once a syslog socket appears at /dev/log, the next lines
+// (a reload, the stop) reach it, after a line saying syslog is back; and
+// heartbeat -k stops it.
+func TestTheDaemonStartsWithoutSyslogAndDeliversOnceItIsBack(t *testing.T) {
+	cases := []struct {
+		name    string
+		logfile bool
+	}{
+		{"logfacility only", false},
+		{"logfacility and logfile", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := testbed.New(t)
+			h := b.AddHost("node1")
+			h.Connect(b.AddSwitch("lan"), "eth0", "198.18.0.1/24")
+			n := &ourNode{e2ekit.NewNode(t, h, "node1")}
+
+			// The node's /dev: null (the machine's, bound over an empty
+			// file) and nothing else, so no /dev/log.
+			dev := filepath.Join(n.Dir, "dev")
+			e2ekit.WriteFile(t, filepath.Join(dev, "null"), "", 0o666)
+			n.Sandbox = &testbed.Sandbox{
+				Binds: []testbed.Bind{{Source: "/dev/null", Target: filepath.Join(dev, "null")}},
+				Setup: []string{"mount --rbind " + dev + " /dev"},
+			}
+			hacf := fastHACF("198.18.0.2") + "logfacility local0\n"
+			logfile := filepath.Join(n.Dir, "ha-log")
+			if c.logfile {
+				hacf += "logfile " + logfile + "\n"
+			}
+			n.WriteConf(hacf, sha256Authkeys)
+			n.Start()
+
+			if r := n.Proc.Exec(t, "sh", "-c", "test ! -e /dev/log && test -c /dev/null"); r.Code != 0 {
+				t.Fatalf("the sandbox's /dev is not as meant (no log, a null device): %v", r)
+			}
+			const notice = "syslog unavailable (logfacility local0, /dev/log)"
+			waitLog(t, "stderr", n.Log, notice)
+			if c.logfile {
+				waitLog(t, "logfile", fileText(logfile), "syslog unavailable: lines for logfacility are not delivered")
+			}
+
+			sl := listenSyslog(t, filepath.Join(dev, "log"))
+			if r := n.Heartbeat("-r"); r.Code != 0 {
+				t.Fatalf("heartbeat -r = %v", r)
+			}
+			got := sl.readUntil("configuration reloaded", joinBound)
+			if !strings.HasPrefix(got, "<134>") || !strings.Contains(got, "]: WARN syslog available again {") {
+				t.Errorf("syslog's first line is not local0.info saying that syslog is back:\n%s", got)
+			}
+			if r := n.Heartbeat("-k"); r.Code != 0 {
+				t.Fatalf("heartbeat -k = %v", r)
+			}
+			sl.readUntil("heartbeat stopped", joinBound)
+			if !processGone(n.Proc.Pid()) {
+				t.Errorf("heartbeat -k returned 0 but the daemon (pid %d) still runs", n.Proc.Pid())
+			}
+
+			out := n.Log()
+			if k := strings.Count(out, "syslog unavailable"); k != 1 {
+				t.Errorf("stderr says %d times that syslog is unavailable, want once:\n%s", k, out)
+			}
+			if !strings.Contains(out, "syslog available again (logfacility local0)") {
+				t.Errorf("stderr does not say that syslog is back:\n%s", out)
+			}
+			if c.logfile {
+				for _, want := range []string{"syslog available again", "configuration reloaded", "heartbeat stopped"} {
+					if !strings.Contains(fileText(logfile)(), want) {
+						t.Errorf("logfile lacks %q", want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// waitLog waits until get() holds want.
+func waitLog(t *testing.T, what string, get func() string, want string) {
+	t.Helper()
+	if _, ok := testbed.WaitFor(joinBound, e2ekit.SlowPoll, func() bool { return strings.Contains(get(), want) }); !ok {
+		t.Fatalf("%s lacks %q within %v:\n%s", what, want, joinBound, testbed.Tail(get(), 30))
+	}
+}
+
+func fileText(p string) func() string {
+	return func() string { b, _ := os.ReadFile(p); return string(b) }
 }
