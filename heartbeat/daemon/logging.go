@@ -5,7 +5,10 @@ import (
 	"io"
 	"log/syslog"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -59,9 +62,24 @@ func (l *logSetup) queue(name string, dst io.Writer) zapcore.WriteSyncer {
 	return q
 }
 
+// brokenPipeOnce makes SIGPIPE harmless, once per process.
+var brokenPipeOnce sync.Once
+
+// survivePipeErrors keeps a broken stderr or stdout (a pipe whose reader
+// died: "heartbeat 2>&1 | logger" after logger exited) from killing the
+// daemon: Go kills a program that writes to a broken pipe on fd 1 or 2
+// with SIGPIPE unless the signal is handled. With a handler the write
+// fails with EPIPE and the line is lost, like any line of a destination
+// that is gone. Not ignored (SIG_IGN would be inherited by the resource
+// scripts); a handled signal is reset to the default on exec.
+func survivePipeErrors() {
+	brokenPipeOnce.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
+}
+
 // newLogger honours logfile (normal messages), debugfile (everything) and
 // logfacility (syslog), like Heartbeat; with none of them it logs to stderr.
 func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, err error) {
+	survivePipeErrors()
 	ls := &logSetup{level: zap.NewAtomicLevelAt(levelFor(debug))}
 	defer func() {
 		if err != nil {

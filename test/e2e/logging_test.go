@@ -3,10 +3,13 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -271,4 +274,89 @@ func waitLog(t *testing.T, what string, get func() string, want string) {
 
 func fileText(p string) func() string {
 	return func() string { b, _ := os.ReadFile(p); return string(b) }
+}
+
+// TestABrokenStderrDoesNotKillTheDaemon runs the daemon with no log
+// destination in ha.cf, so it logs to stderr, and its stderr a pipe whose
+// reader then goes away (a "heartbeat 2>&1 | logger" whose logger died).
+// Go kills a program that writes to a broken pipe on fd 1 or 2 with
+// SIGPIPE unless the program handles that signal: the daemon must go on
+// (a reload logs) and stop with heartbeat -k.
+func TestABrokenStderrDoesNotKillTheDaemon(t *testing.T) {
+	b := testbed.New(t)
+	h := b.AddHost("node1")
+	h.Connect(b.AddSwitch("lan"), "eth0", "198.18.0.1/24")
+	n := &ourNode{e2ekit.NewNode(t, h, "node1")}
+	n.WriteConf(fastHACF("198.18.0.2"), sha256Authkeys)
+
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", h.NS(), e2ekit.Bin("heartbeat")}, n.Args()...)...)
+	cmd.Stderr = wr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		wr.Close()
+		t.Fatal(err)
+	}
+	wr.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	// Read until the daemon is up, then close the only reader.
+	got := make([]byte, 0, 4096)
+	buf := make([]byte, 4096)
+	rd.SetReadDeadline(time.Now().Add(e2ekit.StartBound))
+	for !strings.Contains(string(got), "heartbeat starting") {
+		k, err := rd.Read(buf)
+		if err != nil {
+			t.Fatalf("daemon's stderr: %v; read:\n%s", err, got)
+		}
+		got = append(got, buf[:k]...)
+	}
+	if _, err := n.TryStatus(); err != nil {
+		if _, ok := testbed.WaitFor(e2ekit.StartBound, e2ekit.SlowPoll, func() bool { _, err = n.TryStatus(); return err == nil }); !ok {
+			t.Fatalf("daemon does not answer: %v", err)
+		}
+	}
+	rd.Close()
+
+	for i := 0; i < 3; i++ {
+		if r := n.Heartbeat("-r"); r.Code != 0 {
+			t.Fatalf("heartbeat -r #%d with stderr broken = %v (daemon: %v)", i+1, r, exitOf(exited))
+		}
+	}
+	if r := n.Heartbeat("-k"); r.Code != 0 {
+		t.Fatalf("heartbeat -k with stderr broken = %v (daemon: %v)", r, exitOf(exited))
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("the daemon exited with %v after heartbeat -k, want 0", err)
+		}
+	case <-time.After(e2ekit.CmdTimeout):
+		t.Errorf("the daemon still runs after heartbeat -k")
+	}
+}
+
+// exitOf says whether the process waited for in exited has ended, and how.
+func exitOf(exited chan error) string {
+	select {
+	case err := <-exited:
+		exited <- err
+		return fmt.Sprintf("exited: %v", err)
+	default:
+		return "still running"
+	}
 }
