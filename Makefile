@@ -5,13 +5,21 @@
 #   make e2e     only the end-to-end tests
 #   make bench   performance figures (netns; takes several minutes)
 #   make demo    a two-node cluster in network namespaces, a killed peer detected
-#   make install binaries into $(DESTDIR)$(PREFIX)
+#   make install binaries into $(DESTDIR)$(PREFIX), and the systemd unit or
+#                the SysV init script (INIT=auto|systemd|sysv|both)
 #   make fuzz    every fuzz target for FUZZTIME each
 
 GO        ?= go
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 20s
 BINARIES  := heartbeat cl_status hactl hb_standby hb_takeover
+# What make install installs to start the daemon at boot: systemd (the unit
+# in /etc/systemd/system), sysv (the script in /etc/init.d), both, or auto:
+# the unit where systemd runs (/run/systemd/system exists), else the
+# script; with DESTDIR (a package being built, whose target's init the
+# build host does not tell) both, systemd ignoring a script that a unit of
+# the same name replaces.
+INIT      ?= auto
 GOFLAGS   ?=
 export GOFLAGS
 
@@ -51,8 +59,28 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/heartbeat $(DESTDIR)$(PREFIX)/sbin/heartbeat
 	install -m 0755 bin/cl_status bin/hactl bin/hb_standby bin/hb_takeover $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)/etc/systemd/system
-	install -m 0644 etc/systemd/heartbeat.service $(DESTDIR)/etc/systemd/system/heartbeat.service
+	@init='$(INIT)'; \
+	if [ "$$init" = auto ]; then \
+		if [ -n '$(DESTDIR)' ]; then init=both; \
+		elif [ -d /run/systemd/system ]; then init=systemd; \
+		else init=sysv; fi; \
+	fi; \
+	case $$init in \
+	systemd|sysv|both) ;; \
+	*) echo "INIT=$$init: want auto, systemd, sysv or both" >&2; exit 2 ;; \
+	esac; \
+	set -ex; \
+	if [ $$init != sysv ]; then \
+		install -d $(DESTDIR)/etc/systemd/system; \
+		sed 's|^ExecStart=/usr/local/sbin/heartbeat|ExecStart=$(PREFIX)/sbin/heartbeat|' etc/systemd/heartbeat.service \
+			>$(DESTDIR)/etc/systemd/system/heartbeat.service; \
+		chmod 0644 $(DESTDIR)/etc/systemd/system/heartbeat.service; \
+	fi; \
+	if [ $$init != systemd ]; then \
+		install -d $(DESTDIR)/etc/init.d; \
+		sed 's|:-/usr/sbin/heartbeat}|:-$(PREFIX)/sbin/heartbeat}|' etc/init.d/heartbeat >$(DESTDIR)/etc/init.d/heartbeat; \
+		chmod 0755 $(DESTDIR)/etc/init.d/heartbeat; \
+	fi
 
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -5,7 +5,10 @@ import (
 	"io"
 	"log/syslog"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +21,7 @@ import (
 // logSetup is the logger and what must be closed with it.
 type logSetup struct {
 	log     *zap.Logger
+	others  *zap.Logger // every destination but syslog
 	level   zap.AtomicLevel
 	queues  []*asyncwrite.Writer // in front of every destination
 	closers []io.Closer          // the destinations
@@ -58,9 +62,24 @@ func (l *logSetup) queue(name string, dst io.Writer) zapcore.WriteSyncer {
 	return q
 }
 
+// brokenPipeOnce makes SIGPIPE harmless, once per process.
+var brokenPipeOnce sync.Once
+
+// survivePipeErrors keeps a broken stderr or stdout (a pipe whose reader
+// died: "heartbeat 2>&1 | logger" after logger exited) from killing the
+// daemon: Go kills a program that writes to a broken pipe on fd 1 or 2
+// with SIGPIPE unless the signal is handled. With a handler the write
+// fails with EPIPE and the line is lost, like any line of a destination
+// that is gone. Not ignored (SIG_IGN would be inherited by the resource
+// scripts); a handled signal is reset to the default on exec.
+func survivePipeErrors() {
+	brokenPipeOnce.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
+}
+
 // newLogger honours logfile (normal messages), debugfile (everything) and
 // logfacility (syslog), like Heartbeat; with none of them it logs to stderr.
 func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, err error) {
+	survivePipeErrors()
 	ls := &logSetup{level: zap.NewAtomicLevelAt(levelFor(debug))}
 	defer func() {
 		if err != nil {
@@ -73,6 +92,7 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, er
 	encCfg.EncodeDuration = zapcore.StringDurationEncoder
 	enc := zapcore.NewConsoleEncoder(encCfg)
 	var cores []zapcore.Core
+	var syslogCore zapcore.Core
 	info := zap.LevelEnablerFunc(func(l zapcore.Level) bool { return l >= zapcore.InfoLevel && ls.level.Enabled(l) })
 	if cfg.LogFile != "" && cfg.LogFile != "/dev/null" {
 		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
@@ -95,14 +115,29 @@ func newLogger(cfg *config.Config, debug int, stderr io.Writer) (_ *logSetup, er
 		if !ok {
 			return nil, fmt.Errorf("logfacility %q is not a syslog facility", cfg.LogFacility)
 		}
-		w, err := syslog.New(prio|syslog.LOG_INFO, "heartbeat")
-		if err != nil {
-			return nil, fmt.Errorf("logfacility %s: %w", fac, err)
+		// A syslog that is not there (stopped, crashed, not installed)
+		// must not keep the daemon from running: say so once, on stderr
+		// and in the other destinations, and deliver once it is back
+		// (syslog then gets its own line saying so).
+		w := newSyslogWriter(syslogPath, prio|syslog.LOG_INFO, "heartbeat")
+		w.onDown = func(err error) {
+			fmt.Fprintf(stderr, "heartbeat: syslog unavailable (logfacility %s, %s): %v; logging there resumes when it is back\n", fac, syslogPath, err)
+			ls.others.Warn("syslog unavailable: lines for logfacility are not delivered until it is back",
+				zap.String("logfacility", fac), zap.String("socket", syslogPath), zap.Error(err))
+		}
+		w.onUp = func(outage time.Duration, lost int) {
+			fmt.Fprintf(stderr, "heartbeat: syslog available again (logfacility %s) after %v; %d lines were not delivered to it\n", fac, outage.Round(time.Millisecond), lost)
+			ls.others.Warn("syslog available again", zap.String("logfacility", fac),
+				zap.Duration("unavailable", outage.Round(time.Millisecond)), zap.Int("lines_not_delivered", lost))
 		}
 		ls.closers = append(ls.closers, w)
 		plain := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", LevelKey: "level",
 			EncodeLevel: zapcore.CapitalLevelEncoder, ConsoleSeparator: " "})
-		cores = append(cores, zapcore.NewCore(plain, ls.queue("syslog", w), info))
+		syslogCore = zapcore.NewCore(plain, ls.queue("syslog", w), info)
+	}
+	ls.others = zap.New(zapcore.NewTee(cores...)) // a no-op without cores
+	if syslogCore != nil {
+		cores = append(cores, syslogCore)
 	}
 	if len(cores) == 0 {
 		// Hide any Sync of stderr: fsync at exit is for log files.
@@ -118,6 +153,10 @@ func levelFor(debug int) zapcore.Level {
 	}
 	return zapcore.InfoLevel
 }
+
+// syslogPath is the socket of logfacility: DefaultSyslogPath, other in
+// unit tests.
+var syslogPath = DefaultSyslogPath
 
 var syslogFacilities = map[string]syslog.Priority{
 	"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL, "daemon": syslog.LOG_DAEMON,
