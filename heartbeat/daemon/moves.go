@@ -33,8 +33,12 @@ func (d *Daemon) move(r ctrlReq) (control.Response, bool) {
 	if len(r.req.Args) > 0 {
 		word = r.req.Args[0]
 	}
-	h, ok := manager.ParseHold(word)
-	if !ok || h == manager.None {
+	set := manager.StandbySet
+	if r.req.Cmd == api.CmdTakeover {
+		set = manager.TakeoverSet
+	}
+	h, ok := set(word)
+	if !ok {
 		return fail("bad argument %q: want all, foreign, local or failback", word), false
 	}
 	now := time.Since(d.start)
@@ -42,9 +46,6 @@ func (d *Daemon) move(r ctrlReq) (control.Response, bool) {
 	if r.req.Cmd == api.CmdStandby {
 		err = d.res.mgr.Standby(now, h)
 	} else {
-		if word == "failback" {
-			h = manager.Local // take back the groups this node is preferred for
-		}
 		err = d.res.mgr.Takeover(now, h)
 	}
 	if err != nil {
@@ -68,8 +69,11 @@ func (d *Daemon) answerWaiters() {
 			w.seenBusy = true
 		}
 		hold := mgr.Holding()
-		done := !mgr.Busy() && ((w.cmd == api.CmdStandby && hold&w.set == 0) ||
-			(w.cmd == api.CmdTakeover && hold&w.set == w.set))
+		// Done when no group of the set runs here (standby), or every
+		// group of it does (takeover): whether the set has groups at all
+		// depends on who is preferred for what, and an empty set is held.
+		done := !mgr.Busy() && ((w.cmd == api.CmdStandby && mgr.HoldsNoneOf(w.set)) ||
+			(w.cmd == api.CmdTakeover && mgr.HoldsEvery(w.set)))
 		switch {
 		case done:
 			w.reply <- ok(api.Move{Holding: hold.String(), Took: time.Since(w.started).Round(time.Millisecond).String()})

@@ -236,6 +236,22 @@ func (m *Manager) Holding() Hold {
 	return h
 }
 
+// HoldsEvery reports whether every group of set h (in our terms) runs
+// here. A set without groups is held: on a pair where only this node is
+// preferred for groups, holding them all is holding "all".
+func (m *Manager) HoldsEvery(h Hold) bool {
+	for _, g := range m.groups {
+		if g.in(h) && g.state != Running {
+			return false
+		}
+	}
+	return true
+}
+
+// HoldsNoneOf reports whether no group of set h runs here, is being started
+// or failed to stop here.
+func (m *Manager) HoldsNoneOf(h Hold) bool { return m.Holding()&h == 0 }
+
 // settled reports that no group is starting or stopping.
 func (m *Manager) settled() bool {
 	for _, g := range m.groups {
