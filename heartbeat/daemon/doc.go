@@ -7,5 +7,12 @@
 // waits in heartbeat/evloop and reads the UDP links itself; everything
 // else (signals, control connections, resource results, fencing, serial
 // frames) arrives on channels that a pump goroutine forwards to it as
-// posted work, so an idle node wakes only the loop, once per packet.
+// posted work. The loop wakes for each packet, each posted piece of work,
+// and at its next deadline (the core's: the next heartbeat to send, a
+// peer's timeout; the resource manager's; an operator command's wait; the
+// peer marks' save every 5 s; the fencing check; the watchdogs' kicks). Besides it, two
+// goroutines wake on tickers even on an idle node: link maintenance every
+// 2 s (link.MaintainEvery: multicast groups, broadcast addresses) and the
+// resource runner's monitor every second (it checks the VIPs of the groups
+// running here, if any).
 package daemon
