@@ -69,17 +69,23 @@ func (d *Daemon) answerWaiters() {
 			w.seenBusy = true
 		}
 		hold := mgr.Holding()
+		// Settled: both sides have finished (the peer's stable report
+		// arrives just after the handshake's end), so the next command,
+		// here or on the peer, finds neither in transition.
+		settled := !mgr.Busy() && mgr.PeerStable()
 		// Done when no group of the set runs here (standby), or every
 		// group of it does (takeover): whether the set has groups at all
 		// depends on who is preferred for what, and an empty set is held.
-		done := !mgr.Busy() && ((w.cmd == api.CmdStandby && mgr.HoldsNoneOf(w.set)) ||
-			(w.cmd == api.CmdTakeover && mgr.HoldsEvery(w.set)))
+		// A takeover is done only after the peer's standby handshake ran
+		// (seenBusy), also when nothing had to move.
+		done := settled && ((w.cmd == api.CmdStandby && mgr.HoldsNoneOf(w.set)) ||
+			(w.cmd == api.CmdTakeover && w.seenBusy && mgr.HoldsEvery(w.set)))
 		switch {
 		case done:
 			w.reply <- ok(api.Move{Holding: hold.String(), Took: time.Since(w.started).Round(time.Millisecond).String()})
 		case !mgr.PeerUp():
 			w.reply <- fail("the peer went away before the move finished; this node now holds %s", hold)
-		case time.Now().After(w.deadline) || (w.seenBusy && !mgr.Busy()) ||
+		case time.Now().After(w.deadline) || (w.seenBusy && settled) ||
 			(!w.seenBusy && time.Since(w.started) > noAnswerTimeout):
 			w.reply <- fail("the move did not complete (the peer refused or timed out); this node holds %s", hold)
 		default:

@@ -274,6 +274,10 @@ func (m *Manager) RscStatus() string {
 // starting or stopping: what operator commands wait for.
 func (m *Manager) Busy() bool { return m.hs != nil || !m.settled() || !m.stable }
 
+// PeerStable reports whether the peer's last resource report said it is
+// stable: it has finished taking or giving what it will.
+func (m *Manager) PeerStable() bool { return m.peerStable }
+
 // PeerUp reports whether the manager believes the peer is up.
 func (m *Manager) PeerUp() bool { return m.peerAlive }
 

@@ -133,8 +133,9 @@ func TestMoveWordsFollowHeartbeat(t *testing.T) {
 				p.collect(tt.on)
 				p.settle()
 				p.expect(tt.want, name)
-				if n.m.Busy() || !done() {
-					t.Fatalf("%s: moved (%s) but the command would not be answered: busy %v, done %v", name, p.owners(), n.m.Busy(), done())
+				if n.m.Busy() || !n.m.PeerStable() || !done() {
+					t.Fatalf("%s: moved (%s) but the command would not be answered: busy %v, peer stable %v, done %v",
+						name, p.owners(), n.m.Busy(), n.m.PeerStable(), done())
 				}
 			})
 		})
