@@ -154,13 +154,13 @@ tail -n 1 "$WORK/client.log" | sed 's/^/    client: /'
 info "node1 holds: $(cl 1 rscstatus)   node2 holds: $(cl 2 rscstatus); neighbour: $VIP -> $(neigh)"
 
 say "hb_standby on node1: a planned switchover to node2"
-"$BIN/hb_standby" --run-dir "$WORK/node1/run" | sed 's/^/    /'
+"$BIN/hb_standby" --run-dir "$WORK/node1/run" 2>&1 | sed 's/^/    /'
 wait_for 10 client_sees node2
 sleep 0.2
 tail -n 1 "$WORK/client.log" | sed 's/^/    client: /'
 
 say "hb_takeover failback on node1: and back"
-"$BIN/hb_takeover" --run-dir "$WORK/node1/run" failback | sed 's/^/    /'
+"$BIN/hb_takeover" --run-dir "$WORK/node1/run" failback 2>&1 | sed 's/^/    /'
 wait_for 10 client_sees node1
 sleep 0.2
 tail -n 1 "$WORK/client.log" | sed 's/^/    client: /'

@@ -1,5 +1,6 @@
-// Command hactl is the suite's own command-line interface (status with
-// JSON output, and later standby, takeover, check); see heartbeat/cli.
+// Command hactl is the suite's own command-line interface: status (with
+// JSON output), standby and takeover (hb_standby and hb_takeover with JSON
+// output), fence-confirm and version; see heartbeat/cli.
 package main
 
 import (

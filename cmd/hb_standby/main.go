@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	os.Exit(cli.HBStandby(context.Background(), os.Args[1:], os.Stdout, os.Stderr, cli.APIClient{}))
+	os.Exit(cli.HBStandby(context.Background(), os.Args[0], os.Args[1:], os.Stdout, os.Stderr, cli.APIClient{}))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/heartbeat/cli"
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
 	"github.com/hasuite/hasuite/heartbeat/daemon"
@@ -22,11 +23,10 @@ import (
 
 // Exit codes: 6 is LSB's "not configured", used by Heartbeat for config errors.
 const (
-	exitOK      = 0
-	exitFail    = 1
-	exitUsage   = 2
-	exitStopped = 3
-	exitConfig  = 6
+	exitOK     = 0
+	exitFail   = 1
+	exitUsage  = 2
+	exitConfig = 6
 )
 
 type counter int
@@ -44,7 +44,7 @@ func run(args []string) int {
 		foreground = fs.Bool("f", false, "stay in the foreground (always the case; accepted for compatibility)")
 		kill       = fs.Bool("k", false, "stop the running daemon gracefully and wait for it to exit")
 		reload     = fs.Bool("r", false, "tell the running daemon to reload its configuration")
-		status     = fs.Bool("s", false, "print the daemon's status (exit 0 running, 3 stopped)")
+		status     = fs.Bool("s", false, "print the daemon's status (exit 0 running, 3 stopped, 1 stopped with its pid file left)")
 		defaults   = fs.Bool("D", false, "print the default configuration values")
 		version    = fs.Bool("V", false, "print the version")
 		check      = fs.Bool("t", false, "check the configuration, print the effective values or the errors")
@@ -75,7 +75,7 @@ func run(args []string) int {
 	case *check:
 		return checkConfig(opts)
 	case *status:
-		return printStatus(rd)
+		return cli.HeartbeatStatus(context.Background(), rd, os.Stdout, cli.APIClient{}, func() cli.PidFile { return cli.ReadPidFile(rd) })
 	case *kill:
 		return stop(rd, *stopWait)
 	case *reload:
@@ -124,22 +124,6 @@ func checkConfig(o daemon.Options) int {
 		fmt.Printf("#   %s\n", g)
 	}
 	fmt.Fprintln(os.Stderr, "configuration OK")
-	return exitOK
-}
-
-func printStatus(runDir string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
-	defer cancel()
-	st, err := api.GetStatus(ctx, runDir)
-	if err != nil {
-		if pid, alive := control.ReadPid(runDir); alive {
-			fmt.Printf("heartbeat is running [pid %d] but does not answer: %v\n", pid, err)
-			return exitFail
-		}
-		fmt.Println("heartbeat is stopped. No process")
-		return exitStopped
-	}
-	fmt.Printf("heartbeat OK [pid %d et al] is running on %s [%s]...\n", st.Pid, st.Hostname, st.Core.Node)
 	return exitOK
 }
 

@@ -87,10 +87,16 @@ type NodeSnapshot struct {
 // LinkSnapshot is one medium as seen for one node.
 type LinkSnapshot struct {
 	Name      string        `json:"name"`
-	State     string        `json:"state"`
+	State     string        `json:"state"` // LinkUp or LinkDead
 	LastHeard time.Duration `json:"last_heard_ns"` // -1 when never heard
 	Packets   uint64        `json:"packets"`
 }
+
+// Link states as LinkSnapshot.State reports them (cl_status's words).
+const (
+	LinkUp   = "up"
+	LinkDead = "dead"
+)
 
 // Counters are the membership totals over all peers.
 type Counters struct {

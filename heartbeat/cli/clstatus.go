@@ -44,9 +44,11 @@ type ClStatusCmd struct {
 	Daemon         Daemon
 	// Timeout replaces ClStatusTimeout when positive (tests).
 	Timeout time.Duration
-	// Now and Pid stamp stderr log lines; nil and 0 mean the real ones.
-	Now func() time.Time
-	Pid int
+	// Now, Host and Pid stamp stderr log lines; nil, "" and 0 mean the
+	// real ones (Host: the kernel's host name, uname -n).
+	Now  func() time.Time
+	Host string
+	Pid  int
 }
 
 // ClStatus runs cl_status with args (os.Args[1:]) and returns its exit code.
@@ -203,17 +205,21 @@ func splitRunDir(args []string) (runDir string, rest []string, err error) {
 	return runDir, rest, nil
 }
 
-// logf writes an error the way Heartbeat's cl_log does on stderr:
-// "cl_status[pid]: YYYY/MM/DD_HH:MM:SS ERROR: message".
+// logf writes an error the way Heartbeat 3.0.6's cl_status (cluster-glue's
+// cl_log) does on stderr: "Mon DD HH:MM:SS host cl_status: [pid]: ERROR:
+// message", the day zero-padded, the host uname's full node name.
 func (c *ClStatusCmd) logf(format string, a ...any) {
-	now, pid := time.Now, c.Pid
+	now, host, pid := time.Now, c.Host, c.Pid
 	if c.Now != nil {
 		now = c.Now
+	}
+	if host == "" {
+		host, _ = os.Hostname() // uname -n on Linux
 	}
 	if pid == 0 {
 		pid = os.Getpid()
 	}
-	fmt.Fprintf(c.Stderr, "cl_status[%d]: %s ERROR: %s\n", pid, now().Format("2006/01/02_15:04:05"), fmt.Sprintf(format, a...))
+	fmt.Fprintf(c.Stderr, "%s %s cl_status: [%d]: ERROR: %s\n", now().Format("Jan 02 15:04:05"), host, pid, fmt.Sprintf(format, a...))
 }
 
 // clRun is the state of one cl_status invocation after signon.
@@ -410,13 +416,24 @@ func (r *clRun) listNodes(normalOnly, pingOnly, verbose bool) {
 	}
 }
 
+// linkState is a link's state as Heartbeat's API reports it: a node's own
+// links are "dead" (it hears no heartbeats of its own on them), whatever
+// they carry; the peers' links as the core sees them.
+func linkState(n *api.NodeSnapshot, l *api.LinkSnapshot) string {
+	if n.Local {
+		return api.LinkDead
+	}
+	return l.State
+}
+
 func (r *clRun) listLinks(n *api.NodeSnapshot, verbose bool) {
 	if r.human {
 		r.printf("\tthis node has the following heartbeat links:\n")
 	}
-	for _, l := range n.Links {
+	for i := range n.Links {
+		l := &n.Links[i]
 		if verbose {
-			r.printf("\t%s\t%s\n", l.Name, l.State)
+			r.printf("\t%s\t%s\n", l.Name, linkState(n, l))
 		} else {
 			r.printf("\t%s\n", l.Name)
 		}
@@ -532,7 +549,8 @@ func clHblinkstatus(r *clRun, args []string) int {
 	}
 	var link *api.LinkSnapshot
 	reason := fmt.Sprintf("no node named %q", ops[0])
-	if n := r.node(ops[0]); n != nil {
+	n := r.node(ops[0])
+	if n != nil {
 		reason = fmt.Sprintf("node %s has no heartbeat link %q", n.Name, ops[1])
 		for i := range n.Links {
 			// Link names are interface or device names: exact match.
@@ -546,12 +564,13 @@ func clHblinkstatus(r *clRun, args []string) int {
 		r.c.logf("REASON: %s", reason)
 		return ClUnknownError
 	}
+	state := linkState(n, link)
 	if r.human {
-		r.printf("The node %s's heartbeat link %s is %s\n", ops[0], ops[1], link.State)
+		r.printf("The node %s's heartbeat link %s is %s\n", ops[0], ops[1], state)
 	} else {
-		r.printf("%s\n", link.State)
+		r.printf("%s\n", state)
 	}
-	if link.State == "up" {
+	if state == api.LinkUp {
 		return ClOK
 	}
 	return ClNormalFail

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,15 +18,16 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/control"
 )
 
-// logAt is the stderr prefix of cl_log lines under runCl's fixed clock/pid.
-const logAt = "cl_status[99]: 2016/05/03_10:00:00 ERROR: "
+// logAt is the stderr prefix of cl_log lines under runCl's fixed clock,
+// host and pid.
+const logAt = "May 03 10:00:00 alpha.example cl_status: [99]: ERROR: "
 
 var notRunning = fmt.Errorf("%w: dial unix /run/heartbeat/control.sock: connect: no such file or directory", control.ErrNotRunning)
 
 func runCl(t *testing.T, f *fakeDaemon, timeout time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errw bytes.Buffer
-	c := &ClStatusCmd{Stdout: &out, Stderr: &errw, Daemon: f, Timeout: timeout, Pid: 99,
+	c := &ClStatusCmd{Stdout: &out, Stderr: &errw, Daemon: f, Timeout: timeout, Pid: 99, Host: "alpha.example",
 		Now: func() time.Time { return time.Date(2016, 5, 3, 10, 0, 0, 0, time.Local) }}
 	code = c.Run(context.Background(), args)
 	return out.String(), errw.String(), code
@@ -32,8 +36,10 @@ func runCl(t *testing.T, f *fakeDaemon, timeout time.Duration, args ...string) (
 func TestClStatus(t *testing.T) {
 	t.Setenv(control.RunDirEnv, "")
 	signonFailed := logAt + "Cannot signon with heartbeat\n" + logAt + "REASON: " + notRunning.Error() + "\n"
+	// A node's own links are dead to Heartbeat's API (it hears no
+	// heartbeats of its own), though the core sends on them.
 	verboseNodes := "\nbeta\tactive\t(nodetype: normal)\n\teth0\tup\n\teth1\tdead\n" +
-		"\nalpha\tactive\t(nodetype: normal)\n\teth0\tup\n\teth1\tup\n"
+		"\nalpha\tactive\t(nodetype: normal)\n\teth0\tdead\n\teth1\tdead\n"
 	tests := []struct {
 		name     string
 		st       *api.Status // nil: twoNodes
@@ -60,7 +66,7 @@ func TestClStatus(t *testing.T) {
 		{name: "hbstatus -v -m", args: []string{"hbstatus", "-vm"},
 			out: "Heartbeat version 3.0.6 (hasuite 0.1.0)\nResources controlled by \"haresources\"\nThe nodes are as follow:\n" +
 				"\nbeta\tactive\t(nodetype: normal)\n\tthis node has the following heartbeat links:\n\teth0\tup\n\teth1\tdead\n" +
-				"\nalpha\tactive\t(nodetype: normal)\n\tthis node has the following heartbeat links:\n\teth0\tup\n\teth1\tup\n"},
+				"\nalpha\tactive\t(nodetype: normal)\n\tthis node has the following heartbeat links:\n\teth0\tdead\n\teth1\tdead\n"},
 		{name: "hbstatus -v without hbversion", paramErr: errors.New("parameter: unknown command"), args: []string{"hbstatus", "-v"},
 			out: "version:\tunknown\nmanaged by:\t\"haresources\"\n" + verboseNodes},
 		{name: "hbstatus -v unmanaged", st: with(func(s *api.Status) { s.Managed = "none" }), args: []string{"hbstatus", "-v"},
@@ -136,6 +142,11 @@ func TestClStatus(t *testing.T) {
 			err: logAt + "Cannot get heartbeat link status\n" + logAt + "REASON: node beta has no heartbeat link \"ETH0\"\n", code: 13},
 		{name: "hblinkstatus no such node", args: []string{"hblinkstatus", "gamma", "eth0"},
 			err: logAt + "Cannot get heartbeat link status\n" + logAt + "REASON: no node named \"gamma\"\n", code: 13},
+		{name: "listhblinks -v own node: dead", args: []string{"listhblinks", "-v", "alpha"}, out: "\teth0\tdead\n\teth1\tdead\n"},
+		{name: "hblinkstatus own node: dead", args: []string{"hblinkstatus", "alpha", "eth0"}, out: "dead\n", code: 1},
+		{name: "hblinkstatus own node -m", args: []string{"hblinkstatus", "-m", "ALPHA", "eth1"}, out: "The node ALPHA's heartbeat link eth1 is dead\n", code: 1},
+		{name: "hblinkstatus own node, no such link", args: []string{"hblinkstatus", "alpha", "eth2"},
+			err: logAt + "Cannot get heartbeat link status\n" + logAt + "REASON: node alpha has no heartbeat link \"eth2\"\n", code: 13},
 		{name: "hblinkstatus one arg", args: []string{"hblinkstatus", "beta"}, err: "No enough parameter.\n", code: 11},
 
 		// clientstatus.
@@ -282,20 +293,50 @@ func TestClStatusCancelled(t *testing.T) {
 	}
 }
 
-// TestClStatusLogFormat checks the real pid and clock are used by default.
+// logLine is a cl_log error line on stderr: time stamp, host, pid, message.
+var logLine = regexp.MustCompile(`^([A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}) (\S+) cl_status: \[([0-9]+)\]: ERROR: (.*)\n$`)
+
+// TestClStatusLogFormat checks the real clock, host name and pid are used
+// by default, in the prefix Heartbeat 3.0.6's cl_status prints (and, where
+// it is installed, that the real one prints the same for the same error).
 func TestClStatusLogFormat(t *testing.T) {
 	var errw bytes.Buffer
 	c := &ClStatusCmd{Stdout: &bytes.Buffer{}, Stderr: &errw, Daemon: newFake(t, twoNodes())}
+	before := time.Now()
 	if code := c.Run(context.Background(), []string{"bogus"}); code != ClParamError {
 		t.Fatalf("exit %d", code)
 	}
-	prefix := fmt.Sprintf("cl_status[%d]: ", os.Getpid())
-	line := errw.String()
-	if !strings.HasPrefix(line, prefix) || !strings.HasSuffix(line, " ERROR: bogus: invalid sub-command.\n") {
-		t.Fatalf("log line %q", line)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
 	}
-	stamp := strings.TrimSuffix(strings.TrimPrefix(line, prefix), " ERROR: bogus: invalid sub-command.\n")
-	if _, err := time.ParseInLocation("2006/01/02_15:04:05", stamp, time.Local); err != nil {
-		t.Errorf("timestamp %q: %v", stamp, err)
+	m := logLine.FindStringSubmatch(errw.String())
+	if m == nil || m[2] != host || m[3] != strconv.Itoa(os.Getpid()) || m[4] != "bogus: invalid sub-command." {
+		t.Fatalf("log line %q, want Mon DD HH:MM:SS %s cl_status: [%d]: ERROR: bogus: invalid sub-command.", errw.String(), host, os.Getpid())
+	}
+	stamp, err := time.ParseInLocation("Jan 02 15:04:05", m[1], time.Local)
+	if err != nil {
+		t.Fatalf("time stamp %q: %v", m[1], err)
+	}
+	if stamp.Month() != before.Month() || stamp.Day() != before.Day() {
+		t.Errorf("time stamp %q is not today (%s)", m[1], before.Format("Jan 02"))
+	}
+
+	const real = "/usr/bin/cl_status"
+	if _, err := os.Stat(real); err != nil {
+		t.Logf("no Heartbeat cl_status to compare with: %v", err)
+		return
+	}
+	var rOut, rErr bytes.Buffer
+	cmd := exec.Command(real, "bogus")
+	cmd.Stdout, cmd.Stderr = &rOut, &rErr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ClParamError {
+		t.Fatalf("%s bogus: %v", real, err)
+	}
+	rm := logLine.FindStringSubmatch(rErr.String())
+	if rOut.Len() != 0 || rm == nil || rm[2] != host || rm[3] != strconv.Itoa(cmd.Process.Pid) || rm[4] != m[4] {
+		t.Errorf("Heartbeat's cl_status bogus: stdout %q stderr %q; ours %q", rOut.String(), rErr.String(), errw.String())
 	}
 }

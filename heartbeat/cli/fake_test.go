@@ -26,7 +26,12 @@ type fakeDaemon struct {
 	paramErr  error
 	statHang  hang
 	paramHang hang
-	release   chan struct{} // closed at test end to free "forever" calls
+	// Move's canned answer, how it hangs, and what it was asked.
+	moveRes            *api.Move
+	moveErr            error
+	moveHang           hang
+	movedCmd, movedArg string
+	release            chan struct{} // closed at test end to free "forever" calls
 
 	mu      sync.Mutex
 	runDirs []string
@@ -73,6 +78,17 @@ func (f *fakeDaemon) Parameter(ctx context.Context, runDir, name string) (*api.P
 	}
 	v, ok := f.params[name]
 	return &api.Parameter{Name: name, Value: v, Set: ok}, nil
+}
+
+func (f *fakeDaemon) Move(ctx context.Context, runDir, cmd, which string) (*api.Move, error) {
+	f.mu.Lock()
+	f.runDirs = append(f.runDirs, runDir)
+	f.movedCmd, f.movedArg = cmd, which
+	f.mu.Unlock()
+	if err := f.wait(ctx, f.moveHang); err != nil {
+		return nil, err
+	}
+	return f.moveRes, f.moveErr
 }
 
 func (f *fakeDaemon) dirs() []string {

@@ -33,9 +33,8 @@ func Hactl(ctx context.Context, args []string, stdout, stderr io.Writer, d Daemo
 	return h.Run(ctx, args)
 }
 
-// hactlCommand is one entry of the command table. New sub-commands
-// (standby, takeover, check, fence-confirm) are added here and get help and
-// dispatch for free.
+// hactlCommand is one entry of the command table. New sub-commands are
+// added here and get help and dispatch for free.
 type hactlCommand struct {
 	name    string
 	usage   string // arguments after the name
@@ -50,6 +49,10 @@ func hactlCommands() []hactlCommand {
 	return []hactlCommand{
 		{"status", "[--json]", "show the cluster as this node sees it",
 			"  --json  print the daemon's whole status as indented JSON; its field names are stable\n", hactlStatus},
+		{"standby", "[WHICH]", "move resource groups away from this node (hb_standby)",
+			fmt.Sprintf(moveDetail, moveWait), hactlStandby},
+		{"takeover", "[WHICH]", "have the peer hand resource groups to this node (hb_takeover)",
+			fmt.Sprintf(moveDetail, moveWait), hactlTakeover},
 		{"fence-confirm", "NODE", "confirm that NODE was reset by hand (meatware STONITH)",
 			"  Only after you have really powered NODE off or reset it: its resources are then taken over.\n", hactlFenceConfirm},
 		{"version", "", "print the version", "", hactlVersion},
@@ -71,11 +74,33 @@ func findHactlCommand(name string) *hactlCommand {
 type hactlGlobals struct {
 	runDir  string
 	timeout time.Duration
+	// timeoutSet: --timeout was given (standby and takeover have a
+	// longer default).
+	timeoutSet bool
 }
 
 func (g *hactlGlobals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.runDir, "run-dir", g.runDir, "the daemon's run directory")
-	fs.DurationVar(&g.timeout, "timeout", g.timeout, "how long to wait for the daemon")
+	fs.Var(timeoutFlag{g}, "timeout", "how long to wait for the daemon")
+}
+
+// timeoutFlag is --timeout: a duration that records it was given.
+type timeoutFlag struct{ g *hactlGlobals }
+
+func (f timeoutFlag) String() string {
+	if f.g == nil {
+		return ""
+	}
+	return f.g.timeout.String()
+}
+
+func (f timeoutFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	f.g.timeout, f.g.timeoutSet = d, true
+	return nil
 }
 
 // hactlRun is one invocation after the global options.
@@ -154,10 +179,10 @@ func (r *hactlRun) usage(w io.Writer) {
 	fmt.Fprintf(&b, `
 Options (also accepted after the command):
   --run-dir DIR  the daemon's run directory (default $%s, else %s)
-  --timeout D    how long to wait for the daemon (default %v)
+  --timeout D    how long to wait for the daemon (default %v; standby and takeover: %v)
 
 Exit status: 0 ok, 1 heartbeat not running or the request failed, 2 usage error.
-`, control.RunDirEnv, control.DefaultRunDirPath, api.DefaultTimeout)
+`, control.RunDirEnv, control.DefaultRunDirPath, api.DefaultTimeout, moveWait)
 	_, _ = io.WriteString(w, b.String())
 }
 

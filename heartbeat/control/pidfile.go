@@ -74,3 +74,10 @@ func readPidFile(path string) (int, bool) {
 	}
 	return pid, true
 }
+
+// PidFileExists reports whether <runDir>/heartbeat.pid exists, whatever it
+// holds: a daemon that did not stop gracefully leaves it behind.
+func PidFileExists(runDir string) bool {
+	_, err := os.Lstat(filepath.Join(runDir, PidFileName))
+	return err == nil
+}

@@ -212,17 +212,18 @@ func (n *Node) Done() bool {
 // otherwise the command is answered in a later Ready with id.
 func (n *Node) Move(now Time, id uint64, kind MoveKind, word string) error {
 	n.setNow(now)
-	h, ok := manager.ParseHold(word)
-	if !ok || h == manager.None {
+	set := manager.StandbySet
+	if kind == Takeover {
+		set = manager.TakeoverSet
+	}
+	h, ok := set(word)
+	if !ok {
 		return fmt.Errorf("bad argument %q: want all, foreign, local or failback", word)
 	}
 	var err error
 	if kind == Standby {
 		err = n.mgr.Standby(now.Mono, h)
 	} else {
-		if word == "failback" {
-			h = manager.Local // take back the groups this node is preferred for
-		}
 		err = n.mgr.Takeover(now.Mono, h)
 	}
 	if err != nil {
@@ -446,14 +447,23 @@ func (n *Node) answerMoves() {
 		if busy {
 			mv.seenBusy = true
 		}
-		done := !busy && ((mv.kind == Standby && !n.mgr.RunsAny(mv.set)) ||
-			(mv.kind == Takeover && n.mgr.RunsEvery(mv.set)))
+		// Settled: both sides have finished (the peer's stable report
+		// arrives just after the handshake's end), so the next command,
+		// here or on the peer, finds neither in transition.
+		settled := !busy && n.mgr.PeerStable()
+		// Done when no group of the set runs here (standby), or every
+		// group of it does (takeover): whether the set has groups at all
+		// depends on who is preferred for what, and an empty set is held.
+		// A takeover is done only after the peer's standby handshake ran
+		// (seenBusy), also when nothing had to move.
+		done := settled && ((mv.kind == Standby && n.mgr.HoldsNoneOf(mv.set)) ||
+			(mv.kind == Takeover && mv.seenBusy && n.mgr.HoldsEvery(mv.set)))
 		a := Answer{ID: mv.id, Kind: mv.kind, Holding: hold, Took: now - mv.started}
 		switch {
 		case done:
 		case !n.mgr.PeerUp():
 			a.Err = fmt.Errorf("the peer went away before the move finished; this node now holds %s", hold)
-		case now >= mv.deadline || (mv.seenBusy && !busy) || (!mv.seenBusy && now-mv.started >= n.cfg.NoAnswerTimeout):
+		case now >= mv.deadline || (mv.seenBusy && settled) || (!mv.seenBusy && now-mv.started >= n.cfg.NoAnswerTimeout):
 			a.Err = fmt.Errorf("%w; this node holds %s", errNoMove, hold)
 		default:
 			keep = append(keep, mv)

@@ -42,6 +42,29 @@ func ParseHold(s string) (Hold, bool) {
 	return None, false
 }
 
+// StandbySet is the set "hb_standby WORD" moves away from the node that
+// runs it, in its terms, as Heartbeat's hb_standby: all, local or foreign;
+// failback means foreign (give the peer its groups back).
+func StandbySet(word string) (Hold, bool) {
+	if word == "none" {
+		return None, false
+	}
+	return ParseHold(word)
+}
+
+// TakeoverSet is the set "hb_takeover WORD" brings to the node that runs
+// it, in its terms: all, local or foreign; failback means local (take back
+// the groups this node is preferred for), as Heartbeat's documentation
+// says. (Heartbeat 3.0.6's rc.d/hb_takeover has no failback case and runs
+// hb_standby all on the peer: it takes everything.) The same word goes on
+// the wire as the hb_takeover message's rsc_hold, failback sent as local.
+func TakeoverSet(word string) (Hold, bool) {
+	if word == "failback" {
+		return Local, true
+	}
+	return StandbySet(word)
+}
+
 // mirror turns a set named by one node into the same set named by the
 // other: my local groups are the peer's foreign ones.
 func (h Hold) mirror() Hold {

@@ -266,21 +266,10 @@ func (m *Manager) Holding() Hold {
 	return h
 }
 
-// RunsAny reports whether any group of set h runs (or is being started, or
-// failed to stop) here: what a standby of h waits to be false.
-func (m *Manager) RunsAny(h Hold) bool {
-	for _, g := range m.groups {
-		if g.in(h) && (g.state == Running || g.state == Starting || g.state == StopFailed) {
-			return true
-		}
-	}
-	return false
-}
-
-// RunsEvery reports whether every group of set h runs here: what a
-// takeover of h waits for. Holding every group that exists is holding
-// "all", whichever node the groups prefer (a set with no group is held).
-func (m *Manager) RunsEvery(h Hold) bool {
+// HoldsEvery reports whether every group of set h (in our terms) runs
+// here. A set without groups is held: on a pair where only this node is
+// preferred for groups, holding them all is holding "all".
+func (m *Manager) HoldsEvery(h Hold) bool {
 	for _, g := range m.groups {
 		if g.in(h) && g.state != Running {
 			return false
@@ -288,6 +277,10 @@ func (m *Manager) RunsEvery(h Hold) bool {
 	}
 	return true
 }
+
+// HoldsNoneOf reports whether no group of set h runs here, is being started
+// or failed to stop here.
+func (m *Manager) HoldsNoneOf(h Hold) bool { return m.Holding()&h == 0 }
 
 // settled reports that no group is starting or stopping.
 func (m *Manager) settled() bool {
@@ -310,6 +303,10 @@ func (m *Manager) RscStatus() string {
 // Busy reports a standby or takeover handshake in progress, or groups
 // starting or stopping: what operator commands wait for.
 func (m *Manager) Busy() bool { return m.hs != nil || !m.settled() || !m.stable }
+
+// PeerStable reports whether the peer's last resource report said it is
+// stable: it has finished taking or giving what it will.
+func (m *Manager) PeerStable() bool { return m.peerStable }
 
 // PeerUp reports whether the manager believes the peer is up.
 func (m *Manager) PeerUp() bool { return m.peerAlive }

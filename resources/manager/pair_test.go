@@ -37,6 +37,9 @@ type pair struct {
 	nodes [2]*tnode
 	pool  []item
 	mode  string
+	// groups are the haresources groups of both nodes (testGroups unless
+	// a test sets them before the first boot).
+	groups []haresources.Group
 	// cut: the nodes cannot talk; messages are lost and both may hold
 	// the same group (that is what a partition without fencing does).
 	cut bool
@@ -52,7 +55,7 @@ var testGroups = []haresources.Group{
 }
 
 func newPair(t *testing.T, seed int64, mode string) *pair {
-	p := &pair{t: t, rng: rand.New(rand.NewSource(seed)), mode: mode}
+	p := &pair{t: t, rng: rand.New(rand.NewSource(seed)), mode: mode, groups: testGroups}
 	for i, name := range []string{"node1", "node2"} {
 		p.nodes[i] = &tnode{name: name, running: map[string]bool{}, failStart: map[string]bool{}}
 	}
@@ -61,7 +64,7 @@ func newPair(t *testing.T, seed int64, mode string) *pair {
 
 func (p *pair) boot(i int) {
 	n := p.nodes[i]
-	n.m = New(Config{LocalNode: n.name, Groups: testGroups, AutoFailback: p.mode}, p.nodes[1-i].name)
+	n.m = New(Config{LocalNode: n.name, Groups: p.groups, AutoFailback: p.mode}, p.nodes[1-i].name)
 	n.up = true
 	n.running = map[string]bool{}
 }
@@ -143,7 +146,7 @@ func (p *pair) check() {
 	if p.cut || p.dualOK {
 		return
 	}
-	for _, g := range testGroups {
+	for _, g := range p.groups {
 		if p.nodes[0].up && p.nodes[1].up && p.nodes[0].running[g.Key] && p.nodes[1].running[g.Key] {
 			p.t.Fatalf("group %s runs on both nodes (mode %s)", g.Key, p.mode)
 		}
@@ -169,7 +172,7 @@ func (p *pair) crash(i int) {
 
 func (p *pair) owners() string {
 	var out []string
-	for _, g := range testGroups {
+	for _, g := range p.groups {
 		var who []string
 		for _, n := range p.nodes {
 			if n.up && n.running[g.Key] {
@@ -491,7 +494,7 @@ func newFencingPair(t *testing.T, seed int64, mode string, fallback bool) *pair 
 	p.boot(1)
 	for i := range p.nodes {
 		n := p.nodes[i]
-		n.m = New(Config{LocalNode: n.name, Groups: testGroups, AutoFailback: mode, FenceEnabled: true,
+		n.m = New(Config{LocalNode: n.name, Groups: p.groups, AutoFailback: mode, FenceEnabled: true,
 			FenceFallback: fallback}, p.nodes[1-i].name)
 	}
 	p.commUp(0)

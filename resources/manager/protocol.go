@@ -187,7 +187,7 @@ func (m *Manager) Receive(now time.Duration, x *msg.Message) bool {
 		m.receiveAsk(x)
 	case "hb_takeover":
 		// The peer wants groups: we go standby for the matching set.
-		h, ok := ParseHold(x.Str("rsc_hold"))
+		h, ok := TakeoverSet(x.Str("rsc_hold"))
 		if !ok {
 			h = All
 		}

@@ -44,9 +44,10 @@ func TestUDPAndSerialLinks(t *testing.T) {
 			if len(got) != 2 || got["eth0"] != "up" || got[x.tty] != "up" {
 				t.Errorf("%s: listhblinks %s -v = %v (%v), want %v", x.n.Name, x.peer, got, r, x.want)
 			}
-			// A node's own links are up while it runs.
-			if own, r := x.n.listLinks(x.n.Name); len(own) != 2 {
-				t.Errorf("%s: listhblinks %s -v = %v (%v), want its two links", x.n.Name, x.n.Name, own, r)
+			// A node lists its own two links (named as its peer's) as
+			// dead, as Heartbeat does: it hears no heartbeats of its own.
+			if own, r := x.n.listLinks(x.n.Name); len(own) != 2 || own["eth0"] != "dead" || own[x.tty] != "dead" {
+				t.Errorf("%s: listhblinks %s -v = %v (%v), want its two links, dead", x.n.Name, x.n.Name, own, r)
 			}
 		}
 		if r := n1.ClStatus("hblinkstatus", "node2", tty1); r.Code != 0 || strings.TrimSpace(r.Stdout) != "up" {

@@ -44,10 +44,10 @@ func TestAutoFailbackOffKeepsServiceOnNode2UntilHbTakeoverFailback(t *testing.T)
 
 	at = time.Now()
 	r := s.n1.move(e2ekit.Bin("hb_takeover"), "failback")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources") {
+	if r.Code != 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "this node now holds local resources") {
 		t.Fatalf("hb_takeover failback on node1: %v; log:\n%s", r, testbed.Tail(s.n1.Log(), 30))
 	}
-	t.Logf("hb_takeover failback: %q", strings.TrimSpace(r.Stdout))
+	t.Logf("hb_takeover failback: %q", strings.TrimSpace(r.Stderr))
 	// The command returned after the move: both sides agree at once.
 	if a, b := s.n1.Rsc(), s.n2.Rsc(); a != "local" || b != "none" {
 		t.Errorf("right after hb_takeover failback: rscstatus node1 %q node2 %q, want local and none", a, b)

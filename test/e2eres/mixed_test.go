@@ -191,10 +191,10 @@ func TestMixedClusterWithRealHeartbeatMovesGroupsBothWaysAutoFailbackOn(t *testi
 
 	at = time.Now()
 	r := m.ours.move(e2ekit.Bin("hb_standby"))
-	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds none resources.") {
+	if r.Code != 0 || !strings.Contains(r.Stderr, "this node now holds none resources.") {
 		t.Fatalf("hb_standby on ours: %v; our log:\n%s\nreal log:\n%s", r, testbed.Tail(m.ours.Log(), 30), testbed.Tail(m.real.Log(), 30))
 	}
-	t.Logf("hb_standby on ours: %q", strings.TrimSpace(r.Stdout))
+	t.Logf("hb_standby on ours: %q", strings.TrimSpace(r.Stderr))
 	if b := m.realRsc(); b != "all" {
 		t.Logf("right after our hb_standby returned the real node's rscstatus is %q (not yet all)", b)
 	}
@@ -229,7 +229,7 @@ func TestMixedClusterWithRealHeartbeatAutoFailbackOffKeepsGroupsWithTheSurvivor(
 
 	// Give the real node its group back, then fail ours.
 	r := m.ours.move(e2ekit.Bin("hb_standby"), "foreign")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources.") {
+	if r.Code != 0 || !strings.Contains(r.Stderr, "this node now holds local resources.") {
 		t.Fatalf("hb_standby foreign on ours: %v; real log:\n%s", r, testbed.Tail(m.real.Log(), 30))
 	}
 	m.expect("hb_standby foreign on ours", "local", "local", realMoveBound)
@@ -246,7 +246,7 @@ func TestMixedClusterWithRealHeartbeatAutoFailbackOffKeepsGroupsWithTheSurvivor(
 	at = time.Now()
 	r = m.ours.move(e2ekit.Bin("hb_takeover"), "failback")
 	t.Logf("hb_takeover failback on ours: %v", r)
-	if r.Code != 0 || !strings.Contains(r.Stdout, "this node now holds local resources.") {
+	if r.Code != 0 || !strings.Contains(r.Stderr, "this node now holds local resources.") {
 		t.Fatalf("hb_takeover failback on ours: %v; real log:\n%s", r, testbed.Tail(m.real.Log(), 30))
 	}
 	m.expectMove("hb_takeover failback on ours", at, "local", "local", m.h1, m.h2)
