@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -244,8 +243,9 @@ func TestBed(t *testing.T) {
 		t.Errorf("bed directory %s left after cleanup (%v)", dir, err)
 	}
 	for _, pid := range pidsSeen {
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("process %d still exists after cleanup (%v)", pid, err)
+		if alive(pid) {
+			st, _ := statField(pid, 0)
+			t.Errorf("process %d still exists after cleanup (state %s)", pid, st)
 		}
 	}
 	// Only the exact commands this test started: other tests running at

@@ -54,23 +54,45 @@ func pidsInNS(kind string, id nsID) []int {
 	return out
 }
 
-// pgidOf reads the process group from /proc/PID/stat (field 5, after the
-// parenthesised command name, which may itself contain spaces or parentheses).
-func pgidOf(pid int) (int, bool) {
+// alive reports whether pid is a process that has not exited. A zombie has
+// exited: it only waits for its parent to reap it, and an orphan's new
+// parent (PID 1 of a container or sandbox) may take its time over that,
+// while kill(pid, 0) still succeeds on it.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	st, ok := statField(pid, 0)
+	return ok && st != "Z" && st != "X"
+}
+
+// statField returns field n (0 = the state) after the command name of
+// /proc/PID/stat, which may itself contain spaces or parentheses.
+func statField(pid, n int) (string, bool) {
 	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return 0, false
+		return "", false
 	}
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, false
+		return "", false
 	}
 	f := strings.Fields(s[i+1:])
-	if len(f) < 3 {
+	if len(f) <= n {
+		return "", false
+	}
+	return f[n], true
+}
+
+// pgidOf reads the process group from /proc/PID/stat (field 5, after the
+// parenthesised command name, which may itself contain spaces or parentheses).
+func pgidOf(pid int) (int, bool) {
+	f, ok := statField(pid, 2)
+	if !ok {
 		return 0, false
 	}
-	pg, err := strconv.Atoi(f[2])
+	pg, err := strconv.Atoi(f)
 	return pg, err == nil
 }
 
