@@ -31,11 +31,11 @@ type tomlApply struct {
 	lines *tomlpos.Lines
 }
 
-func (t *tomlApply) pos(path string) Pos { return Pos{t.b.file, t.lines.Line(path)} }
+func (t *tomlApply) pos(path string) Pos { return Pos{File: t.b.file, Line: t.lines.Line(path)} }
 
 func (t *tomlApply) unknownKey(k toml.Key) {
 	path := k.String()
-	pos := Pos{t.b.file, t.lines.PlainLine(path)}
+	pos := Pos{File: t.b.file, Line: t.lines.PlainLine(path)}
 	name := k[len(k)-1]
 	if len(k) == 1 {
 		if name == "node" {
@@ -89,7 +89,7 @@ func (t *tomlApply) word(path string, v tomlValue, kind valueKind) (string, bool
 		}
 	}
 	if s == "" {
-		t.b.errorf(t.pos(path), "%s: want %s, got %s", path, kindWant[kind], tomlType(v.v))
+		t.b.errorf(t.pos(path), "%s: want %s, got %s", path, kindWant[kind], tomlpos.TypeName(v.v))
 		return "", false
 	}
 	if err := checkWord(path, s); err != nil {
@@ -106,32 +106,6 @@ var kindWant = map[valueKind]string{
 	kindMillis: "a time such as \"250ms\" or an integer of milliseconds",
 	kindOnOff:  "\"on\", \"off\", \"legacy\" or a boolean",
 	kindFlag:   "a boolean (or 0 or 1)",
-}
-
-func tomlType(v any) string {
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return "an empty string"
-		}
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case []any:
-		if len(x) == 0 {
-			return "an empty array"
-		}
-		return "an array"
-	case []map[string]any:
-		return "an array of tables"
-	case map[string]any:
-		return "a table"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func (t *tomlApply) options(d *tomlDoc) {
@@ -181,7 +155,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 func (t *tomlApply) nodes(v tomlValue) {
 	list, ok := v.v.([]any)
 	if !ok {
-		t.b.errorf(t.pos("nodes"), "nodes: want an array of node names, got %s", tomlType(v.v))
+		t.b.errorf(t.pos("nodes"), "nodes: want an array of node names, got %s", tomlpos.TypeName(v.v))
 		return
 	}
 	var names []string
@@ -200,7 +174,7 @@ func (t *tomlApply) nodes(v tomlValue) {
 func (t *tomlApply) wordList(path string, v tomlValue) ([]string, bool) {
 	list, ok := v.v.([]any)
 	if !ok || len(list) == 0 {
-		t.b.errorf(t.pos(path), "%s: want a non-empty array of strings, got %s", path, tomlType(v.v))
+		t.b.errorf(t.pos(path), "%s: want a non-empty array of strings, got %s", path, tomlpos.TypeName(v.v))
 		return nil, false
 	}
 	out := make([]string, 0, len(list))
@@ -310,7 +284,7 @@ func (t *tomlApply) stonith(i int, s tomlStonith) {
 		}
 		x, ok := v.v.(string)
 		if !ok || strings.ContainsFunc(x, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
-			t.b.errorf(t.pos(base+"."+name), "%s.%s: want a one-line string, got %s", base, name, tomlType(v.v))
+			t.b.errorf(t.pos(base+"."+name), "%s.%s: want a one-line string, got %s", base, name, tomlpos.TypeName(v.v))
 			return ""
 		}
 		// ha.cf cannot hold a '#' in a file name; params are never
@@ -357,14 +331,14 @@ func (t *tomlApply) auth(a *tomlAuth) {
 		}
 		idx, err := parseInt(idxWord, 0, 15)
 		if err != nil {
-			errs = append(errs, Diag{pos, fmt.Sprintf("%s.index: %v", base, err)})
+			errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("%s.index: %v", base, err)})
 			continue
 		}
 		secret := ""
 		if k.Secret.set {
 			s, ok := k.Secret.v.(string)
 			if !ok {
-				errs = append(errs, Diag{pos, fmt.Sprintf("%s.secret: want a string, got %s", base, tomlType(k.Secret.v))})
+				errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("%s.secret: want a string, got %s", base, tomlpos.TypeName(k.Secret.v))})
 				continue
 			}
 			secret = s
