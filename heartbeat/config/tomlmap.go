@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/hasuite/hasuite/internal/diag"
 	"github.com/hasuite/hasuite/internal/tomlpos"
 )
 
@@ -33,6 +35,12 @@ type tomlApply struct {
 
 func (t *tomlApply) pos(path string) Pos { return Pos{File: t.b.file, Line: t.lines.Line(path)} }
 
+// tomlKeys is the schema of ha.toml, for suggestions.
+var tomlKeys = tomlpos.SchemaOf(tomlDoc{})
+
+// mediaKinds are the values of a [[media]] table's kind.
+var mediaKinds = []string{"bcast", "mcast", "mcast6", "serial", "ucast", "ucast6"}
+
 func (t *tomlApply) unknownKey(k toml.Key) {
 	path := k.String()
 	pos := Pos{File: t.b.file, Line: t.lines.PlainLine(path)}
@@ -40,6 +48,10 @@ func (t *tomlApply) unknownKey(k toml.Key) {
 	if len(k) == 1 {
 		if name == "node" {
 			t.b.errorf(pos, "unknown key node (the list of nodes is \"nodes\")")
+			return
+		}
+		if slices.Contains(mediaKinds, name) {
+			t.b.errorf(pos, "unknown key %s: media are [[media]] tables, here with kind = %q", name, name)
 			return
 		}
 		if d, ok := directives[name]; ok {
@@ -54,7 +66,22 @@ func (t *tomlApply) unknownKey(k toml.Key) {
 			return
 		}
 	}
-	t.b.errorf(pos, "unknown key %s", path)
+	t.b.errorf(pos, "unknown key %s%s", path, suggestKey(k))
+}
+
+// suggestKey returns a hint for a misspelt ha.toml key: the nearest key of
+// the same table ("keeplive": keepalive), or for a top-level name near a
+// medium ("ucats") the [[media]] table it belongs in; else "".
+func suggestKey(k toml.Key) string {
+	if s := tomlKeys.Suggest(k); s != "" {
+		return " (did you mean " + s + "?)"
+	}
+	if len(k) == 1 {
+		if m := diag.Suggest(k[0], mediaKinds); m != "" {
+			return fmt.Sprintf(" (did you mean a [[media]] table with kind = %q?)", m)
+		}
+	}
+	return ""
 }
 
 // word reads v as the ha.cf word it stands for. It reports an error and
@@ -202,7 +229,11 @@ func (t *tomlApply) medium(i int, m tomlMedium) {
 	}
 	want, known := mediumArgs[kind]
 	if !known {
-		t.b.errorf(pos, "%s: unknown kind %q (want ucast, ucast6, bcast, mcast, mcast6 or serial)", base, kind)
+		hint := ""
+		if m := diag.Suggest(kind, mediaKinds); m != "" {
+			hint = fmt.Sprintf("; did you mean %q?", m)
+		}
+		t.b.errorf(pos, "%s: unknown kind %q (want ucast, ucast6, bcast, mcast, mcast6 or serial%s)", base, kind, hint)
 		return
 	}
 	fields := []struct {

@@ -49,6 +49,9 @@ type tomlOption struct {
 	GARPRefresh  tomlValue `toml:"garp_refresh"`
 }
 
+// tomlKeys is the schema of haresources.toml, for suggestions.
+var tomlKeys = tomlpos.SchemaOf(tomlDoc{})
+
 // ParseTOML reads the TOML form of haresources (haresources.toml): the same
 // groups as Parse, plus per-resource options. file and nodes are as for
 // Parse.
@@ -71,7 +74,11 @@ func ParseTOML(r io.Reader, file string, nodes []string) ([]Group, error) {
 	b := newBuilder(file, nodes)
 	at := func(path string) Pos { return Pos{File: file, Line: loc.Line(path)} }
 	for _, k := range md.Undecoded() {
-		b.errorf(Pos{File: file, Line: loc.PlainLine(strings.Join(k, "."))}, "unknown key %q", k.String())
+		hint := ""
+		if s := tomlKeys.Suggest(k); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		b.errorf(Pos{File: file, Line: loc.PlainLine(strings.Join(k, "."))}, "unknown key %q%s", k.String(), hint)
 	}
 	for i, g := range doc.Group {
 		gp := fmt.Sprintf("group[%d]", i)
