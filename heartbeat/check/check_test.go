@@ -253,3 +253,10 @@ func TestCheckOutput(t *testing.T) {
 		t.Errorf("JSON resource error: exit %d: %+v", code, j.Errors)
 	}
 }
+
+// TestDefaultDir: hactl check's default directory is the daemon's.
+func TestDefaultDir(t *testing.T) {
+	if cli.DefaultConfigDir != config.DefaultDir {
+		t.Errorf("cli.DefaultConfigDir %q, config.DefaultDir %q", cli.DefaultConfigDir, config.DefaultDir)
+	}
+}

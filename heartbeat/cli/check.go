@@ -10,7 +10,9 @@ import (
 // errors: 6, as heartbeat -t (LSB's "not configured").
 const HactlConfig = 6
 
-// DefaultConfigDir is where hactl check looks without -c.
+// DefaultConfigDir is where hactl check looks without -c: config.DefaultDir,
+// written here because this package does not link the configuration
+// loader (cl_status uses it too).
 const DefaultConfigDir = "/etc/ha.d"
 
 // CheckRequest is one configuration check: hactl check or heartbeat -t.
