@@ -1,15 +1,24 @@
 // Command hactl is the suite's own command-line interface: status (with
-// JSON output), standby and takeover (hb_standby and hb_takeover with JSON
-// output), fence-confirm and version; see heartbeat/cli.
+// JSON output), check (heartbeat -t), standby and takeover (hb_standby and
+// hb_takeover with JSON output), fence-confirm and version; see
+// heartbeat/cli.
 package main
 
 import (
 	"context"
 	"os"
 
+	"github.com/hasuite/hasuite/heartbeat/check"
 	"github.com/hasuite/hasuite/heartbeat/cli"
 )
 
 func main() {
-	os.Exit(cli.Hactl(context.Background(), os.Args[1:], os.Stdout, os.Stderr, cli.APIClient{}))
+	os.Exit(cli.Hactl(context.Background(), os.Args[1:], os.Stdout, os.Stderr, client{}))
+}
+
+// client is the running daemon's API, plus the configuration check, which
+// runs here (heartbeat/check) and not in the daemon.
+type client struct {
+	cli.APIClient
+	check.Checker
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/heartbeat/check"
 	"github.com/hasuite/hasuite/heartbeat/cli"
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
@@ -47,7 +48,7 @@ func run(args []string) int {
 		status     = fs.Bool("s", false, "print the daemon's status (exit 0 running, 3 stopped, 1 stopped with its pid file left)")
 		defaults   = fs.Bool("D", false, "print the default configuration values")
 		version    = fs.Bool("V", false, "print the version")
-		check      = fs.Bool("t", false, "check the configuration, print the effective values or the errors")
+		checkOnly  = fs.Bool("t", false, "check the configuration, print the effective values or the errors (with -d also the firewall openings)")
 		confDir    = fs.String("c", config.DefaultDir, "configuration directory")
 		nodeName   = fs.String("n", "", "local node name (default: nodeinfo, else lower-cased uname -n)")
 		runDir     = fs.String("run-dir", "", "directory of the pid file and control socket (default $HA_RUNDIR or "+daemon.DefaultRunDir+")")
@@ -72,8 +73,8 @@ func run(args []string) int {
 	case *defaults:
 		fmt.Print(config.Defaults().Effective())
 		return exitOK
-	case *check:
-		return checkConfig(opts)
+	case *checkOnly:
+		return check.Checker{}.CheckConfig(cli.CheckRequest{ConfigDir: *confDir, NodeName: *nodeName, Debug: int(debug)}, os.Stdout, os.Stderr)
 	case *status:
 		return cli.HeartbeatStatus(context.Background(), rd, os.Stdout, cli.APIClient{}, func() cli.PidFile { return cli.ReadPidFile(rd) })
 	case *kill:
@@ -102,29 +103,6 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "heartbeat:", err)
 		return exitFail
 	}
-}
-
-func checkConfig(o daemon.Options) int {
-	cfg, warns, err := daemon.LoadConfig(o)
-	for _, w := range warns {
-		fmt.Fprintln(os.Stderr, "warning:", w.Error())
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return exitConfig
-	}
-	groups, err := daemon.CheckResources(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return exitConfig
-	}
-	fmt.Print(cfg.Effective())
-	fmt.Printf("# haresources: %d group(s)\n", len(groups))
-	for _, g := range groups {
-		fmt.Printf("#   %s\n", g)
-	}
-	fmt.Fprintln(os.Stderr, "configuration OK")
-	return exitOK
 }
 
 func stop(runDir string, wait time.Duration) int {

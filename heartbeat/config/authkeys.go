@@ -46,7 +46,7 @@ func ParseAuthkeys(r io.Reader, file string) (*auth.Keyring, []Diag, error) {
 	n := 0
 	for sc.Scan() {
 		n++
-		pos := Pos{file, n}
+		pos := Pos{File: file, Line: n}
 		f := fields(sc.Text())
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 			continue
@@ -59,14 +59,14 @@ func ParseAuthkeys(r io.Reader, file string) (*auth.Keyring, []Diag, error) {
 		idx, err := parseInt(f[0], 0, auth.MaxIndex)
 		if err != nil {
 			if strings.Trim(f[0], "0123456789") == "" {
-				errs = append(errs, Diag{pos, fmt.Sprintf("key index %s is out of range 0-%d", f[0], auth.MaxIndex)})
+				errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key index %s is out of range 0-%d", f[0], auth.MaxIndex)})
 			} else {
-				errs = append(errs, Diag{pos, "line is neither \"auth <n>\" nor \"<n> <method> [<key>]\""})
+				errs = append(errs, Diag{Pos: pos, Msg: "line is neither \"auth <n>\" nor \"<n> <method> [<key>]\""})
 			}
 			continue
 		}
 		if len(f) < 2 {
-			errs = append(errs, Diag{pos, fmt.Sprintf("key %d: missing method (crc, md5, sha1 or sha256)", idx)})
+			errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d: missing method (crc, md5, sha1 or sha256)", idx)})
 			continue
 		}
 		secret := ""
@@ -74,16 +74,16 @@ func ParseAuthkeys(r io.Reader, file string) (*auth.Keyring, []Diag, error) {
 			secret = f[2]
 		}
 		if len(f) > 3 {
-			errs = append(errs, Diag{pos, fmt.Sprintf("key %d: the key must be one word without blanks (Heartbeat would silently use only its first word)", idx)})
+			errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d: the key must be one word without blanks (Heartbeat would silently use only its first word)", idx)})
 			continue
 		}
 		errs = ks.addKey(pos, idx, f[1], secret, errs)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			errs = append(errs, Diag{Pos{file, n + 1}, fmt.Sprintf("line longer than %d bytes", maxLine)})
+			errs = append(errs, Diag{Pos: Pos{File: file, Line: n + 1}, Msg: fmt.Sprintf("line longer than %d bytes", maxLine)})
 		} else {
-			errs = append(errs, Diag{Pos{File: file}, fmt.Sprintf("read: %v", err)})
+			errs = append(errs, Diag{Pos: Pos{File: file}, Msg: fmt.Sprintf("read: %v", err)})
 		}
 	}
 	return ks.keyring(errs)
@@ -91,14 +91,14 @@ func ParseAuthkeys(r io.Reader, file string) (*auth.Keyring, []Diag, error) {
 
 func (ks *keySpec) addAuthLine(pos Pos, f []string, errs []Diag) []Diag {
 	if len(f) != 2 {
-		return append(errs, Diag{pos, "want \"auth <n>\" with one key index"})
+		return append(errs, Diag{Pos: pos, Msg: "want \"auth <n>\" with one key index"})
 	}
 	idx, err := parseInt(f[1], 0, auth.MaxIndex)
 	if err != nil {
-		return append(errs, Diag{pos, fmt.Sprintf("auth: key index %v", err)})
+		return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("auth: key index %v", err)})
 	}
 	if ks.hasCurrent {
-		return append(errs, Diag{pos, fmt.Sprintf("auth given twice (first at line %d)", ks.currentPos.Line)})
+		return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("auth given twice (first at line %d)", ks.currentPos.Line)})
 	}
 	ks.current, ks.currentPos, ks.hasCurrent = idx, pos, true
 	return errs
@@ -110,17 +110,17 @@ func (ks *keySpec) addKey(pos Pos, idx int, method, secret string, errs []Diag) 
 	if err != nil {
 		// The word is not quoted: it may be a key written without its
 		// method.
-		return append(errs, Diag{pos, fmt.Sprintf("key %d: unknown method (want crc, md5, sha1 or sha256)", idx)})
+		return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d: unknown method (want crc, md5, sha1 or sha256)", idx)})
 	}
 	switch {
 	case !m.NeedsKey() && secret != "":
-		return append(errs, Diag{pos, fmt.Sprintf("key %d: crc takes no key", idx)})
+		return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d: crc takes no key", idx)})
 	case m.NeedsKey() && secret == "":
-		return append(errs, Diag{pos, fmt.Sprintf("key %d: %s needs a key", idx, m)})
+		return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d: %s needs a key", idx, m)})
 	}
 	for _, k := range ks.keys {
 		if k.key.Index == idx {
-			return append(errs, Diag{pos, fmt.Sprintf("key %d defined twice (first at %s)", idx, k.pos)})
+			return append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("key %d defined twice (first at %s)", idx, k.pos)})
 		}
 	}
 	ks.keys = append(ks.keys, keyEntry{auth.Key{Index: idx, Method: m, Secret: []byte(secret)}, pos})
@@ -132,10 +132,10 @@ func (ks *keySpec) addKey(pos Pos, idx int, method, secret string, errs []Diag) 
 func (ks *keySpec) keyring(errs []Diag) (*auth.Keyring, []Diag, error) {
 	filePos := Pos{File: ks.file}
 	if ks.keyLines == 0 {
-		errs = append(errs, Diag{filePos, "no key defined: add e.g. \"1 sha256 <key>\""})
+		errs = append(errs, Diag{Pos: filePos, Msg: "no key defined: add e.g. \"1 sha256 <key>\""})
 	}
 	if !ks.hasCurrent {
-		errs = append(errs, Diag{filePos, "no \"auth <n>\" line selects the signing key"})
+		errs = append(errs, Diag{Pos: filePos, Msg: "no \"auth <n>\" line selects the signing key"})
 	}
 	var kr *auth.Keyring
 	if len(errs) == 0 {
@@ -145,7 +145,7 @@ func (ks *keySpec) keyring(errs []Diag) (*auth.Keyring, []Diag, error) {
 		}
 		var err error
 		if kr, err = auth.NewKeyring(ks.current, keys...); err != nil {
-			errs = append(errs, Diag{ks.currentPos, err.Error()})
+			errs = append(errs, Diag{Pos: ks.currentPos, Msg: err.Error()})
 		}
 	}
 	if len(errs) > 0 {
@@ -161,11 +161,11 @@ func (ks *keySpec) warnings() []Diag {
 		signing := k.key.Index == ks.current
 		switch {
 		case k.key.Method == auth.CRC && signing:
-			w = append(w, Diag{k.pos, fmt.Sprintf("key %d signs with crc, which authenticates nothing: anyone can forge packets; use sha256", k.key.Index)})
+			w = append(w, Diag{Pos: k.pos, Msg: fmt.Sprintf("key %d signs with crc, which authenticates nothing: anyone can forge packets; use sha256", k.key.Index)})
 		case k.key.Method == auth.CRC:
-			w = append(w, Diag{k.pos, fmt.Sprintf("key %d uses crc: packets signed with it are accepted, and crc authenticates nothing; remove it or use sha256", k.key.Index)})
+			w = append(w, Diag{Pos: k.pos, Msg: fmt.Sprintf("key %d uses crc: packets signed with it are accepted, and crc authenticates nothing; remove it or use sha256", k.key.Index)})
 		case signing && (k.key.Method == auth.MD5 || k.key.Method == auth.SHA1):
-			w = append(w, Diag{k.pos, fmt.Sprintf("note: key %d signs with %s: fine for Heartbeat peers; use sha256 when every node runs this suite", k.key.Index, k.key.Method)})
+			w = append(w, Diag{Pos: k.pos, Msg: fmt.Sprintf("note: key %d signs with %s: fine for Heartbeat peers; use sha256 when every node runs this suite", k.key.Index, k.key.Method)})
 		}
 	}
 	sortDiags(w)
@@ -177,14 +177,14 @@ func (ks *keySpec) warnings() []Diag {
 func LoadAuthkeys(path string) (*auth.Keyring, []Diag, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, ErrorList{{Pos{File: path}, fmt.Sprintf("cannot read the keys: %v", cause(err))}}
+		return nil, nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read the keys: %v", cause(err))}}
 	}
 	defer f.Close()
 	// fstat the open file, not the path, so that the mode checked is the
 	// mode of the file read.
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, ErrorList{{Pos{File: path}, fmt.Sprintf("stat: %v", err)}}
+		return nil, nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("stat: %v", err)}}
 	}
 	if err := checkPrivate(path, fi); err != nil {
 		return nil, nil, err
@@ -196,10 +196,10 @@ func LoadAuthkeys(path string) (*auth.Keyring, []Diag, error) {
 // or others may read.
 func checkPrivate(path string, fi os.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return ErrorList{{Pos{File: path}, "not a regular file"}}
+		return ErrorList{{Pos: Pos{File: path}, Msg: "not a regular file"}}
 	}
 	if perm := fi.Mode().Perm(); perm&0o044 != 0 {
-		return ErrorList{{Pos{File: path}, fmt.Sprintf("bad permissions %04o: group or others can read the keys; run chmod 600 %s", perm, path)}}
+		return ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("bad permissions %04o: group or others can read the keys; run chmod 600 %s", perm, path)}}
 	}
 	return nil
 }

@@ -25,11 +25,11 @@ func newBuilder(file string) *builder {
 }
 
 func (b *builder) errorf(pos Pos, format string, a ...any) {
-	b.errs = append(b.errs, Diag{pos, fmt.Sprintf(format, a...)})
+	b.errs = append(b.errs, Diag{Pos: pos, Msg: fmt.Sprintf(format, a...)})
 }
 
 func (b *builder) warnf(pos Pos, format string, a ...any) {
-	b.c.Warnings = append(b.c.Warnings, Diag{pos, fmt.Sprintf(format, a...)})
+	b.c.Warnings = append(b.c.Warnings, Diag{Pos: pos, Msg: fmt.Sprintf(format, a...)})
 }
 
 // filePos is the position for findings about the file as a whole.

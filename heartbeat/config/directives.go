@@ -1,8 +1,11 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/diag"
 )
 
 // directive describes how one ha.cf directive is applied. Every directive
@@ -115,17 +118,33 @@ var directives = map[string]directive{
 	"failfast": {reject: "not supported yet: this suite does not start or watch client programs; remove the line"},
 }
 
-// suggest returns a hint for a misspelt directive: a case-insensitive match
-// or a directive sharing the same prefix.
+// directiveNames is every name ha.cf knows, directives and aliases, for
+// suggestions.
+var directiveNames = func() []string {
+	names := make([]string, 0, len(directives)+len(aliases))
+	for d := range directives {
+		names = append(names, d)
+	}
+	for a := range aliases {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	return names
+}()
+
+// suggest returns a hint for a misspelt directive: the directive it is
+// in another letter case, else the nearest directive by edit distance
+// ("keeplive": keepalive), else "".
 func suggest(name string) string {
 	lower := strings.ToLower(name)
-	for d := range directives {
-		if d == lower {
-			return " (directive names are lower case: " + d + ")"
-		}
+	if _, ok := directives[lower]; ok {
+		return " (directive names are lower case: " + lower + ")"
 	}
 	if a, ok := aliases[lower]; ok {
 		return " (directive names are lower case: " + a.canonical + ")"
+	}
+	if d := diag.Suggest(name, directiveNames); d != "" {
+		return " (did you mean " + d + "?)"
 	}
 	return ""
 }

@@ -7,36 +7,38 @@ import (
 	"strings"
 )
 
-// Effective renders the configuration in ha.cf syntax, one "name value"
-// per line, for `heartbeat -t`. Values are normalised (times in ms) and
-// every value that was not set explicitly is marked "# default". Unset
-// optional settings and the keys appear as comments; key material and
-// stonith_host parameters (which often hold passwords) are never printed.
-// The text parses back (ParseHACF) into the same configuration, apart from
-// stonith_host parameters.
-func (c *Config) Effective() string {
-	var w strings.Builder
+// Setting is one line of the effective configuration.
+type Setting struct {
+	Name    string `json:"name"`              // the directive
+	Value   string `json:"value"`             // as ha.cf would say it; "" = not set
+	Default bool   `json:"default,omitempty"` // not written in the file: the default or computed value
+	Note    string `json:"note,omitempty"`    // e.g. "parameters not shown"
+}
+
+// Settings lists the effective value of every setting in ha.cf syntax, in
+// the order of Effective: values are normalised (times in ms), those not
+// set explicitly are marked Default, unset optional settings have an empty
+// Value. stonith_host parameters (which often hold passwords) and keys are
+// never included.
+func (c *Config) Settings() []Setting {
+	var out []Setting
 	line := func(name, value string) {
-		w.WriteString(name + " " + value)
-		if _, set := c.Set[name]; !set {
-			w.WriteString("  # default")
-		}
-		w.WriteString("\n")
+		_, set := c.Set[name]
+		out = append(out, Setting{Name: name, Value: value, Default: !set})
 	}
 	optional := func(name, value string) {
 		if value == "" {
-			w.WriteString("# " + name + " not set\n")
+			out = append(out, Setting{Name: name})
 			return
 		}
 		line(name, value)
 	}
-	fmt.Fprintf(&w, "# effective configuration from %s", c.Source)
-	if c.LocalNode != "" {
-		fmt.Fprintf(&w, " for node %s", c.LocalNode)
+	verbatim := func(text, note string) {
+		name, value, _ := strings.Cut(text, " ")
+		out = append(out, Setting{Name: name, Value: value, Note: note})
 	}
-	w.WriteString("\n")
 	for _, n := range c.Nodes {
-		w.WriteString("node " + n + "\n")
+		verbatim("node "+n, "")
 	}
 	line("keepalive", formatMillis(c.Keepalive))
 	line("deadtime", formatMillis(c.Deadtime))
@@ -47,10 +49,10 @@ func (c *Config) Effective() string {
 	line("baud", strconv.Itoa(c.Baud))
 	line("rtscts", map[bool]string{true: "on", false: "off"}[c.RTSCTS])
 	for _, m := range c.Media {
-		w.WriteString(m.String() + "\n")
+		verbatim(m.String(), "")
 	}
 	for _, p := range c.Ping {
-		w.WriteString(p.String() + "\n")
+		verbatim(p.String(), "")
 	}
 	line("auto_failback", c.AutoFailback)
 	line("hopfudge", strconv.Itoa(c.Hopfudge))
@@ -69,12 +71,42 @@ func (c *Config) Effective() string {
 	line("fence_delay", formatMillis(c.FenceDelay))
 	optional("stonith_plugin_dir", c.StonithPluginDir)
 	if len(c.SelfFence) > 0 {
-		w.WriteString("self_fence " + strings.Join(c.SelfFence, " ") + "\n")
+		verbatim("self_fence "+strings.Join(c.SelfFence, " "), "")
 	}
 	for _, s := range c.Stonith {
-		w.WriteString(s.String())
+		note := ""
 		if s.Host != "" {
-			w.WriteString("  # parameters not shown")
+			note = "parameters not shown"
+		}
+		verbatim(s.String(), note)
+	}
+	return out
+}
+
+// Effective renders the configuration in ha.cf syntax, one "name value"
+// per line, for `heartbeat -t`: Settings, with every value that was not
+// set explicitly marked "# default" and unset optional settings as
+// comments, and a comment naming the keys' indices and methods (never key
+// material). The text parses back (ParseHACF) into the same
+// configuration, apart from stonith_host parameters.
+func (c *Config) Effective() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "# effective configuration from %s", c.Source)
+	if c.LocalNode != "" {
+		fmt.Fprintf(&w, " for node %s", c.LocalNode)
+	}
+	w.WriteString("\n")
+	for _, s := range c.Settings() {
+		if s.Value == "" {
+			w.WriteString("# " + s.Name + " not set\n")
+			continue
+		}
+		w.WriteString(s.Name + " " + s.Value)
+		if s.Default {
+			w.WriteString("  # default")
+		}
+		if s.Note != "" {
+			w.WriteString("  # " + s.Note)
 		}
 		w.WriteString("\n")
 	}

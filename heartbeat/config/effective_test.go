@@ -112,7 +112,7 @@ func TestSpecStrings(t *testing.T) {
 		v    fmt.Stringer
 		want string
 	}{
-		{Medium{Kind: "ucast", Dev: "eth0", Peer: "198.18.0.2", Pos: Pos{"f", 1}}, "ucast eth0 198.18.0.2"},
+		{Medium{Kind: "ucast", Dev: "eth0", Peer: "198.18.0.2", Pos: Pos{File: "f", Line: 1}}, "ucast eth0 198.18.0.2"},
 		{Medium{Kind: "mcast", Dev: "eth1", Group: "239.0.0.1", Port: 694, TTL: 1, Loop: true}, "mcast eth1 239.0.0.1 694 1 1"},
 		{Medium{Kind: "serial", Dev: "/dev/ttyS0"}, "serial /dev/ttyS0"},
 		{PingSpec{Name: "g", Hosts: []string{"a", "b"}, Group: true}, "ping_group g a b"},

@@ -38,7 +38,7 @@ func (b *builder) finish(e env) (*Config, error) {
 		if _, set := c.Set["auto_failback"]; !set {
 			what += " (the default)"
 		}
-		b.warnf(b.posOf("auto_failback"), "%s is deprecated: set auto_failback on or off", what)
+		b.warnf(b.posOf("auto_failback"), "%s is deprecated: a starting node reclaims its groups with ip-request, without the exchange in which both nodes report what they hold, and hb_standby/hb_takeover are refused; set auto_failback on (groups still return to their preferred node) or off", what)
 	}
 	sortDiags(b.errs)
 	sortDiags(c.Warnings)

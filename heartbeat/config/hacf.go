@@ -38,7 +38,7 @@ func readHACF(b *builder, r io.Reader) {
 	n := 0
 	for sc.Scan() {
 		n++
-		pos := Pos{b.file, n}
+		pos := Pos{File: b.file, Line: n}
 		line := sc.Text()
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -63,7 +63,7 @@ func readHACF(b *builder, r io.Reader) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			b.errorf(Pos{b.file, n + 1}, "line longer than %d bytes", maxLine)
+			b.errorf(Pos{File: b.file, Line: n + 1}, "line longer than %d bytes", maxLine)
 			return
 		}
 		b.errorf(b.filePos(), "read: %v", err)

@@ -27,7 +27,7 @@ func TestLineSyntax(t *testing.T) {
 	eq(t, "Warntime", c.Warntime, 5*time.Second)
 	eq(t, "nodes", strings.Join(c.Nodes, " "), "a b")
 	eq(t, "peer", c.Media[0].Peer, "198.18.0.2")
-	eq(t, "Set[keepalive]", c.Set["keepalive"], Pos{"ha.cf", 5})
+	eq(t, "Set[keepalive]", c.Set["keepalive"], Pos{File: "ha.cf", Line: 5})
 }
 
 func TestLongLine(t *testing.T) {

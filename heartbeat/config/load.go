@@ -27,9 +27,9 @@ func Load(o Options) (*Config, error) {
 	haveCF, haveTOML := exists(cfPath), exists(tomlPath)
 	switch {
 	case haveCF && haveTOML:
-		return nil, ErrorList{{Pos{File: dir}, "both ha.cf and ha.toml exist: ha.toml replaces ha.cf, so remove ha.cf (or remove ha.toml to keep using ha.cf)"}}
+		return nil, ErrorList{{Pos: Pos{File: dir}, Msg: "both ha.cf and ha.toml exist: ha.toml replaces ha.cf, so remove ha.cf (or remove ha.toml to keep using ha.cf)"}}
 	case !haveCF && !haveTOML:
-		return nil, ErrorList{{Pos{File: dir}, "no ha.cf or ha.toml found"}}
+		return nil, ErrorList{{Pos: Pos{File: dir}, Msg: "no ha.cf or ha.toml found"}}
 	}
 	e := env{defaultPort: servicesPort(o.ServicesFile)}
 	e.localNode, e.localFrom = localNode(o.NodeName, dir)
@@ -66,7 +66,7 @@ func Load(o Options) (*Config, error) {
 func loadHACF(path string) (*builder, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, ErrorList{{Pos{File: path}, fmt.Sprintf("cannot read: %v", cause(err))}}
+		return nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read: %v", cause(err))}}
 	}
 	defer f.Close()
 	b := newBuilder(path)
@@ -80,12 +80,12 @@ func loadHACF(path string) (*builder, error) {
 func loadTOML(path string) (*builder, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, false, ErrorList{{Pos{File: path}, fmt.Sprintf("cannot read: %v", cause(err))}}
+		return nil, false, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read: %v", cause(err))}}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, false, ErrorList{{Pos{File: path}, fmt.Sprintf("stat: %v", err)}}
+		return nil, false, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("stat: %v", err)}}
 	}
 	b, hasAuth, err := buildTOML(f, path)
 	if err != nil {

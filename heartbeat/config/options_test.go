@@ -138,14 +138,14 @@ func TestBehaviourDirectives(t *testing.T) {
 		{name: "watchdog relative", in: "watchdog dev/watchdog", line: 1, err: "not an absolute path"},
 		{name: "watchdog twice", in: "watchdog /dev/a\nwatchdog /dev/b", line: 2, err: "watchdog may be given only once"},
 		{name: "stonith", in: "stonith external/ipmi /etc/ha.d/ipmi.cfg", check: func(t *testing.T, c *Config) {
-			want := StonithSpec{Type: "external/ipmi", File: "/etc/ha.d/ipmi.cfg", Pos: Pos{"ha.cf", 1}}
+			want := StonithSpec{Type: "external/ipmi", File: "/etc/ha.d/ipmi.cfg", Pos: Pos{File: "ha.cf", Line: 1}}
 			if len(c.Stonith) != 1 || c.Stonith[0] != want {
 				t.Errorf("Stonith = %+v", c.Stonith)
 			}
 		}},
 		{name: "stonith without file", in: "stonith external/ipmi", line: 1, err: "want stonith <type> <parameter-file>"},
 		{name: "stonith_host", in: "stonith_host * external/ssh  node1   node2 ", check: func(t *testing.T, c *Config) {
-			want := StonithSpec{Host: "*", Type: "external/ssh", Params: "node1   node2", Pos: Pos{"ha.cf", 1}}
+			want := StonithSpec{Host: "*", Type: "external/ssh", Params: "node1   node2", Pos: Pos{File: "ha.cf", Line: 1}}
 			if len(c.Stonith) != 1 || c.Stonith[0] != want {
 				t.Errorf("Stonith = %+v", c.Stonith)
 			}

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/BurntSushi/toml"
 
@@ -112,15 +110,15 @@ func parseTOML(r io.Reader, file string, e env) (*Config, error) {
 func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxTOML+1))
 	if err != nil {
-		return nil, false, ErrorList{{Pos{File: file}, fmt.Sprintf("read: %v", err)}}
+		return nil, false, ErrorList{{Pos: Pos{File: file}, Msg: fmt.Sprintf("read: %v", err)}}
 	}
 	if len(data) > maxTOML {
-		return nil, false, ErrorList{{Pos{File: file}, fmt.Sprintf("larger than %d bytes", maxTOML)}}
+		return nil, false, ErrorList{{Pos: Pos{File: file}, Msg: fmt.Sprintf("larger than %d bytes", maxTOML)}}
 	}
 	var doc tomlDoc
 	md, err := toml.Decode(string(data), &doc)
 	if err != nil {
-		return nil, false, ErrorList{tomlError(file, err)}
+		return nil, false, ErrorList{tomlpos.DecodeError(file, err)}
 	}
 	b = newBuilder(file)
 	b.c.Source = file
@@ -142,27 +140,4 @@ func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
 		t.auth(doc.Auth)
 	}
 	return b, doc.Auth != nil, nil
-}
-
-// tomlError turns a decoding error into a Diag with the line it names.
-// Syntax errors are ParseErrors; type mismatches of the document's shape
-// (media = 3) only carry "toml: line N (last key "k"): " in their text.
-func tomlError(file string, err error) Diag {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return Diag{Pos{file, pe.Position.Line}, pe.Message}
-	}
-	msg := strings.TrimPrefix(err.Error(), "toml: ")
-	var line int
-	if _, serr := fmt.Sscanf(msg, "line %d", &line); serr != nil {
-		return Diag{Pos{File: file}, msg}
-	}
-	head, rest, ok := strings.Cut(msg, ": ")
-	if !ok {
-		return Diag{Pos{file, line}, msg}
-	}
-	if _, key, ok := strings.Cut(head, "(last key "); ok {
-		rest = strings.Trim(strings.TrimSuffix(key, ")"), `"`) + ": " + rest
-	}
-	return Diag{Pos{file, line}, rest}
 }

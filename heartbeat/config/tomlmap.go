@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/hasuite/hasuite/internal/diag"
 	"github.com/hasuite/hasuite/internal/tomlpos"
 )
 
@@ -31,15 +33,25 @@ type tomlApply struct {
 	lines *tomlpos.Lines
 }
 
-func (t *tomlApply) pos(path string) Pos { return Pos{t.b.file, t.lines.Line(path)} }
+func (t *tomlApply) pos(path string) Pos { return Pos{File: t.b.file, Line: t.lines.Line(path)} }
+
+// tomlKeys is the schema of ha.toml, for suggestions.
+var tomlKeys = tomlpos.SchemaOf(tomlDoc{})
+
+// mediaKinds are the values of a [[media]] table's kind.
+var mediaKinds = []string{"bcast", "mcast", "mcast6", "serial", "ucast", "ucast6"}
 
 func (t *tomlApply) unknownKey(k toml.Key) {
 	path := k.String()
-	pos := Pos{t.b.file, t.lines.PlainLine(path)}
+	pos := Pos{File: t.b.file, Line: t.lines.PlainLine(path)}
 	name := k[len(k)-1]
 	if len(k) == 1 {
 		if name == "node" {
 			t.b.errorf(pos, "unknown key node (the list of nodes is \"nodes\")")
+			return
+		}
+		if slices.Contains(mediaKinds, name) {
+			t.b.errorf(pos, "unknown key %s: media are [[media]] tables, here with kind = %q", name, name)
 			return
 		}
 		if d, ok := directives[name]; ok {
@@ -54,7 +66,22 @@ func (t *tomlApply) unknownKey(k toml.Key) {
 			return
 		}
 	}
-	t.b.errorf(pos, "unknown key %s", path)
+	t.b.errorf(pos, "unknown key %s%s", path, suggestKey(k))
+}
+
+// suggestKey returns a hint for a misspelt ha.toml key: the nearest key of
+// the same table ("keeplive": keepalive), or for a top-level name near a
+// medium ("ucats") the [[media]] table it belongs in; else "".
+func suggestKey(k toml.Key) string {
+	if s := tomlKeys.Suggest(k); s != "" {
+		return " (did you mean " + s + "?)"
+	}
+	if len(k) == 1 {
+		if m := diag.Suggest(k[0], mediaKinds); m != "" {
+			return fmt.Sprintf(" (did you mean a [[media]] table with kind = %q?)", m)
+		}
+	}
+	return ""
 }
 
 // word reads v as the ha.cf word it stands for. It reports an error and
@@ -89,7 +116,7 @@ func (t *tomlApply) word(path string, v tomlValue, kind valueKind) (string, bool
 		}
 	}
 	if s == "" {
-		t.b.errorf(t.pos(path), "%s: want %s, got %s", path, kindWant[kind], tomlType(v.v))
+		t.b.errorf(t.pos(path), "%s: want %s, got %s", path, kindWant[kind], tomlpos.TypeName(v.v))
 		return "", false
 	}
 	if err := checkWord(path, s); err != nil {
@@ -106,32 +133,6 @@ var kindWant = map[valueKind]string{
 	kindMillis: "a time such as \"250ms\" or an integer of milliseconds",
 	kindOnOff:  "\"on\", \"off\", \"legacy\" or a boolean",
 	kindFlag:   "a boolean (or 0 or 1)",
-}
-
-func tomlType(v any) string {
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return "an empty string"
-		}
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case []any:
-		if len(x) == 0 {
-			return "an empty array"
-		}
-		return "an array"
-	case []map[string]any:
-		return "an array of tables"
-	case map[string]any:
-		return "a table"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func (t *tomlApply) options(d *tomlDoc) {
@@ -181,7 +182,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 func (t *tomlApply) nodes(v tomlValue) {
 	list, ok := v.v.([]any)
 	if !ok {
-		t.b.errorf(t.pos("nodes"), "nodes: want an array of node names, got %s", tomlType(v.v))
+		t.b.errorf(t.pos("nodes"), "nodes: want an array of node names, got %s", tomlpos.TypeName(v.v))
 		return
 	}
 	var names []string
@@ -200,7 +201,7 @@ func (t *tomlApply) nodes(v tomlValue) {
 func (t *tomlApply) wordList(path string, v tomlValue) ([]string, bool) {
 	list, ok := v.v.([]any)
 	if !ok || len(list) == 0 {
-		t.b.errorf(t.pos(path), "%s: want a non-empty array of strings, got %s", path, tomlType(v.v))
+		t.b.errorf(t.pos(path), "%s: want a non-empty array of strings, got %s", path, tomlpos.TypeName(v.v))
 		return nil, false
 	}
 	out := make([]string, 0, len(list))
@@ -228,7 +229,11 @@ func (t *tomlApply) medium(i int, m tomlMedium) {
 	}
 	want, known := mediumArgs[kind]
 	if !known {
-		t.b.errorf(pos, "%s: unknown kind %q (want ucast, ucast6, bcast, mcast, mcast6 or serial)", base, kind)
+		hint := ""
+		if m := diag.Suggest(kind, mediaKinds); m != "" {
+			hint = fmt.Sprintf("; did you mean %q?", m)
+		}
+		t.b.errorf(pos, "%s: unknown kind %q (want ucast, ucast6, bcast, mcast, mcast6 or serial%s)", base, kind, hint)
 		return
 	}
 	fields := []struct {
@@ -310,7 +315,7 @@ func (t *tomlApply) stonith(i int, s tomlStonith) {
 		}
 		x, ok := v.v.(string)
 		if !ok || strings.ContainsFunc(x, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
-			t.b.errorf(t.pos(base+"."+name), "%s.%s: want a one-line string, got %s", base, name, tomlType(v.v))
+			t.b.errorf(t.pos(base+"."+name), "%s.%s: want a one-line string, got %s", base, name, tomlpos.TypeName(v.v))
 			return ""
 		}
 		// ha.cf cannot hold a '#' in a file name; params are never
@@ -357,14 +362,14 @@ func (t *tomlApply) auth(a *tomlAuth) {
 		}
 		idx, err := parseInt(idxWord, 0, 15)
 		if err != nil {
-			errs = append(errs, Diag{pos, fmt.Sprintf("%s.index: %v", base, err)})
+			errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("%s.index: %v", base, err)})
 			continue
 		}
 		secret := ""
 		if k.Secret.set {
 			s, ok := k.Secret.v.(string)
 			if !ok {
-				errs = append(errs, Diag{pos, fmt.Sprintf("%s.secret: want a string, got %s", base, tomlType(k.Secret.v))})
+				errs = append(errs, Diag{Pos: pos, Msg: fmt.Sprintf("%s.secret: want a string, got %s", base, tomlpos.TypeName(k.Secret.v))})
 				continue
 			}
 			secret = s

@@ -1,11 +1,10 @@
 package config
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/auth"
+	"github.com/hasuite/hasuite/internal/diag"
 )
 
 // Config is the daemon's one typed configuration, built from ha.cf (or
@@ -66,46 +65,16 @@ type Config struct {
 }
 
 // Pos is a place in a configuration file. Line 0 means the file as a whole.
-type Pos struct {
-	File string
-	Line int
-}
-
-func (p Pos) String() string {
-	if p.Line <= 0 {
-		return p.File
-	}
-	return p.File + ":" + strconv.Itoa(p.Line)
-}
+type Pos = diag.Pos
 
 // Diag is one finding about the configuration, tied to where it was found.
-type Diag struct {
-	Pos
-	Msg string
-}
+// Its Error returns "file:line: msg" (or "file: msg" for whole-file
+// findings).
+type Diag = diag.Diag
 
-// Error returns "file:line: msg" (or "file: msg" for whole-file findings).
-func (d Diag) Error() string { return d.Pos.String() + ": " + d.Msg }
-
-// ErrorList is every configuration error found, in file order.
-type ErrorList []Diag
-
-func (l ErrorList) Error() string {
-	s := make([]string, len(l))
-	for i, d := range l {
-		s[i] = d.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-// Unwrap lets errors.As find the individual Diags.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, d := range l {
-		errs[i] = d
-	}
-	return errs
-}
+// ErrorList is every configuration error found, in file order. errors.As
+// finds the individual Diags in it.
+type ErrorList = diag.List
 
 // Medium is one heartbeat link.
 type Medium struct {

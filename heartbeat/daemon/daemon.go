@@ -141,12 +141,12 @@ type ctrlReq struct {
 func LoadConfig(o Options) (*config.Config, []config.Diag, error) {
 	cfg, err := config.Load(config.Options{Dir: o.ConfigDir, NodeName: o.NodeName})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
+		return nil, nil, fmt.Errorf("%w:\n%w", ErrConfig, err)
 	}
 	errs, warns := Check(cfg)
 	warns = append(append([]config.Diag(nil), cfg.Warnings...), warns...)
 	if len(errs) > 0 {
-		return nil, warns, fmt.Errorf("%w:\n%v", ErrConfig, config.ErrorList(errs))
+		return nil, warns, fmt.Errorf("%w:\n%w", ErrConfig, config.ErrorList(errs))
 	}
 	return cfg, warns, nil
 }

@@ -31,7 +31,7 @@ type resourceLayer struct {
 func loadGroups(dir string, nodes []string) ([]haresources.Group, error) {
 	groups, err := haresources.Load(filepath.Join(dir, "haresources"), nodes)
 	if err != nil {
-		return nil, fmt.Errorf("%w:\n%v", ErrConfig, err)
+		return nil, fmt.Errorf("%w:\n%w", ErrConfig, err)
 	}
 	if len(groups) > 0 && len(nodes) != 2 {
 		return nil, fmt.Errorf("%w: haresources groups need a cluster of exactly two nodes (ha.cf lists %d)", ErrConfig, len(nodes))
@@ -70,14 +70,14 @@ func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logg
 				a, err = script.New(r, env)
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", r.Pos, err))
+				errs = append(errs, config.Diag{Pos: r.Pos, Msg: err.Error()})
 				continue
 			}
 			agents[g.Key] = append(agents[g.Key], a)
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w:\n%v", ErrConfig, errors.Join(errs...))
+		return nil, fmt.Errorf("%w:\n%w", ErrConfig, errors.Join(errs...))
 	}
 	return agents, nil
 }

@@ -15,6 +15,11 @@
 // Paths join keys with "." and index arrays of tables and array elements
 // from 0, as the decoder does: "media[1].dev", "auth.keys[0]",
 // "group[1].resources[2]".
+//
+// The package also holds what both TOML files share beyond lines
+// (diag.go): the decoder's errors as findings with their line
+// (DecodeError), the names of TOML types in messages (TypeName), and the
+// known keys of a schema for "did you mean" hints (SchemaOf, Suggest).
 package tomlpos
 
 import (

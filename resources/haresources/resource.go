@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hasuite/hasuite/internal/diag"
 )
 
 // OCFConfDir is where Heartbeat's OCF::agent::instance form finds its
@@ -26,18 +28,10 @@ var ipv4Glob = regexp.MustCompile(`^[0-9].*\.[0-9].*\.[0-9].*\.[0-9]`)
 // maxIfaceLen is IFNAMSIZ-1: the longest Linux interface name or label.
 const maxIfaceLen = 15
 
-// Error is one mistake in a haresources file, at a place.
-type Error struct {
-	Pos Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	if p := e.Pos.String(); p != "" {
-		return p + ": " + e.Msg
-	}
-	return e.Msg
-}
+// Error is one mistake in a haresources file, at a place. Parse and
+// ParseTOML return *Error values (joined when there are several); its
+// Error method returns "file:line: msg".
+type Error = diag.Diag
 
 func errAt(pos Pos, format string, args ...any) *Error {
 	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}

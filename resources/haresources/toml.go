@@ -1,11 +1,9 @@
 package haresources
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,12 +49,8 @@ type tomlOption struct {
 	GARPRefresh  tomlValue `toml:"garp_refresh"`
 }
 
-// tomlLineRe matches the position the decoder writes into type errors.
-var tomlLineRe = regexp.MustCompile(`^toml: line ([0-9]+) ?(.*)$`)
-
-// tomlTypeRe matches the decoder's message for a key that is not an array
-// of tables; every other key is decoded into a tomlValue.
-var tomlTypeRe = regexp.MustCompile(`^\(last key "([a-z_.]+)"\): incompatible types: .*destination has type slice$`)
+// tomlKeys is the schema of haresources.toml, for suggestions.
+var tomlKeys = tomlpos.SchemaOf(tomlDoc{})
 
 // ParseTOML reads the TOML form of haresources (haresources.toml): the same
 // groups as Parse, plus per-resource options. file and nodes are as for
@@ -73,56 +67,24 @@ func ParseTOML(r io.Reader, file string, nodes []string) ([]Group, error) {
 	var doc tomlDoc
 	md, err := toml.Decode(src, &doc)
 	if err != nil {
-		return nil, tomlError(file, err)
+		d := tomlpos.DecodeError(file, err)
+		return nil, &d
 	}
 	loc := tomlpos.Scan(src)
 	b := newBuilder(file, nodes)
 	at := func(path string) Pos { return Pos{File: file, Line: loc.Line(path)} }
 	for _, k := range md.Undecoded() {
-		b.errorf(Pos{File: file, Line: loc.PlainLine(strings.Join(k, "."))}, "unknown key %q", k.String())
+		hint := ""
+		if s := tomlKeys.Suggest(k); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		b.errorf(Pos{File: file, Line: loc.PlainLine(strings.Join(k, "."))}, "unknown key %q%s", k.String(), hint)
 	}
 	for i, g := range doc.Group {
 		gp := fmt.Sprintf("group[%d]", i)
 		b.tomlGroup(g, gp, at)
 	}
 	return b.result()
-}
-
-// tomlError converts a decoding error into an *Error with a line.
-func tomlError(file string, err error) error {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return errAt(Pos{File: file, Line: pe.Position.Line}, "%s", pe.Message)
-	}
-	msg := err.Error()
-	if m := tomlLineRe.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		msg = m[2]
-		if t := tomlTypeRe.FindStringSubmatch(msg); t != nil {
-			msg = fmt.Sprintf("%s: want [[%s]] tables", t[1], t[1])
-		}
-		return errAt(Pos{File: file, Line: n}, "%s", msg)
-	}
-	return errAt(Pos{File: file}, "%s", strings.TrimPrefix(msg, "toml: "))
-}
-
-// typeName names the TOML type of a decoded value for messages.
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "a table"
-	}
-	return "a date or time"
 }
 
 func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
@@ -132,7 +94,7 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 	case !g.Node.set:
 		b.errorf(pos, "%s: node is missing", gp)
 	case !nodeOK:
-		b.errorf(at(gp+".node"), "%s.node: want a string, have %s", gp, typeName(g.Node.v))
+		b.errorf(at(gp+".node"), "%s.node: want a string, have %s", gp, tomlpos.TypeName(g.Node.v))
 	}
 	// raw holds every resource string, "" where the element is not one,
 	// so that option indices match the array.
@@ -151,7 +113,7 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 		s, isStr := e.(string)
 		raw = append(raw, s)
 		if !isStr {
-			b.errorf(at(p), "%s: want a string, have %s", p, typeName(e))
+			b.errorf(at(p), "%s: want a string, have %s", p, tomlpos.TypeName(e))
 			ok = false
 			continue
 		}
@@ -201,7 +163,7 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 				j = int(v)
 			}
 		default:
-			b.errorf(at(op+".resource"), "%s.resource: want a resource string or an index, have %s", op, typeName(v))
+			b.errorf(at(op+".resource"), "%s.resource: want a resource string or an index, have %s", op, tomlpos.TypeName(v))
 		}
 		if j >= 0 {
 			if prev, dup := named[j]; dup {
@@ -249,7 +211,7 @@ func parseTimeout(v any) (time.Duration, string) {
 	case float64:
 		secs = x
 	default:
-		return 0, fmt.Sprintf("want a duration string or a number of seconds, have %s", typeName(v))
+		return 0, fmt.Sprintf("want a duration string or a number of seconds, have %s", tomlpos.TypeName(v))
 	}
 	if math.IsNaN(secs) || secs <= 0 || secs > maxTimeout.Seconds() {
 		return 0, fmt.Sprintf("%v seconds is out of range (more than 0, at most %s)", secs, maxTimeout)

@@ -221,3 +221,31 @@ func TestTOMLAnnounceOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestTOMLSuggestions: a misspelt key of haresources.toml is answered with
+// the nearest key of the same table. A setting of ha.cf (keeplive) has no
+// near key here and gets none.
+func TestTOMLSuggestions(t *testing.T) {
+	const group = "[[group]]\nnode = \"node1\"\n"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"resources", group + "resorces = [\"a\"]\n", `haresources.toml:3: unknown key "group.resorces" (did you mean "group.resources"?)`},
+		{"timeout", group + "resources = [\"a\"]\ntimout = \"30s\"\n", `haresources.toml:4: unknown key "group.timout" (did you mean "group.timeout"?)`},
+		{"garp_count", group + "resources = [\"198.18.0.100\"]\n[[group.resource_options]]\nresource = 0\ngarp_cont = 3\n",
+			`haresources.toml:6: unknown key "group.resource_options.garp_cont" (did you mean "group.resource_options.garp_count"?)`},
+		{"table", "[[gruop]]\nnode = \"node1\"\n", `haresources.toml:1: unknown key "gruop" (did you mean "group"?)`},
+		{"an ha.cf setting", "keeplive = 2\n", `haresources.toml:1: unknown key "keeplive"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTOML(strings.NewReader(tt.in), "haresources.toml", []string{"node1", "node2"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(tt.want, "did you mean") && strings.Contains(err.Error(), "did you mean") {
+				t.Errorf("unexpected suggestion: %v", err)
+			}
+		})
+	}
+}

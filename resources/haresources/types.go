@@ -1,22 +1,13 @@
 package haresources
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/hasuite/hasuite/internal/diag"
 )
 
-// Pos is a place in a file: "file:line".
-type Pos struct {
-	File string
-	Line int
-}
-
-func (p Pos) String() string {
-	if p.Line <= 0 {
-		return p.File
-	}
-	return p.File + ":" + strconv.Itoa(p.Line)
-}
+// Pos is a place in a file: "file:line" (line 0: the file as a whole).
+type Pos = diag.Pos
 
 // Kind says which agent runs a resource.
 type Kind string

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +37,11 @@ func TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary(t *testing.T) 
 	cases := []cfgCase{
 		{"good directory prints the effective values", good, 0o600, 0, []string{
 			"node node1\n", "node node2\n", "keepalive 100ms\n", "deadtime 500ms\n", "initdead 2000ms\n",
-			"ucast eth0 198.18.0.2\n", "auto_failback on\n", "configuration OK"}},
+			"ucast eth0 198.18.0.2\n", "auto_failback on\n", "configuration OK",
+			// One path, no STONITH, no watchdog: a warning, exit 0.
+			"warning: ", "ha.cf:6: eth0 is the only heartbeat path and there is neither STONITH nor a watchdog"}},
+		{"misspelt directive", "keeplive 100ms\ndeadtime 500ms\nucast eth0 198.18.0.2\nnode node1 node2\n",
+			0o600, 6, []string{"ha.cf:1:", `unknown directive "keeplive" (did you mean keepalive?)`}},
 		{"unknown directive", "keepalive 100ms\ndeadtime 500ms\nbogus_directive 1\nucast eth0 198.18.0.2\nnode node1 node2\n",
 			0o600, 6, []string{"ha.cf:3:", "bogus_directive"}},
 		{"bad time value", "keepalive 100ms\ndeadtime soon\nucast eth0 198.18.0.2\nnode node1 node2\n",
@@ -58,8 +64,36 @@ func TestConfigurationErrorsAreReportedWithFileAndLineByTheBinary(t *testing.T) 
 				t.Errorf("%s: heartbeat -t output lacks %q:\n%s", c.name, w, out)
 			}
 		}
+		// hactl check is the same check; --json gives the findings with file and line.
+		j := h.Exec(t, e2ekit.Bin("hactl"), "check", "--json", "-c", dir, "-n", "node1")
+		var rep struct {
+			OK       bool `json:"ok"`
+			Warnings []struct {
+				File    string `json:"file"`
+				Line    int    `json:"line"`
+				Message string `json:"message"`
+			} `json:"warnings"`
+			Errors []struct {
+				File    string `json:"file"`
+				Line    int    `json:"line"`
+				Message string `json:"message"`
+			} `json:"errors"`
+		}
+		if err := json.Unmarshal([]byte(j.Stdout), &rep); err != nil || j.Code != c.wantCode || rep.OK != (c.wantCode == 0) {
+			t.Errorf("%s: hactl check --json = %v (%v), want exit %d", c.name, j, err, c.wantCode)
+		}
 		if c.wantCode == 0 {
+			found := false
+			for _, w := range rep.Warnings {
+				found = found || w.File == filepath.Join(dir, "ha.cf") && w.Line == 6 && strings.HasPrefix(w.Message, "eth0 is the only heartbeat path")
+			}
+			if !found {
+				t.Errorf("%s: hactl check --json lacks the one-path warning at ha.cf:6: %+v", c.name, rep.Warnings)
+			}
 			continue
+		}
+		if len(rep.Errors) == 0 || !strings.Contains(rep.Errors[0].File+":"+strconv.Itoa(rep.Errors[0].Line)+": "+rep.Errors[0].Message, c.wantOutput[len(c.wantOutput)-1]) {
+			t.Errorf("%s: hactl check --json errors %+v lack %q", c.name, rep.Errors, c.wantOutput[len(c.wantOutput)-1])
 		}
 
 		// The daemon itself refuses to start, at once, and leaves nothing running.
