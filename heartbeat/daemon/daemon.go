@@ -526,6 +526,7 @@ func (d *Daemon) openLinks() error {
 				Port: m.Port, TTL: m.TTL, Loop: m.Loop})
 			if err == nil {
 				lio.Link = lio.udp
+				d.logRecvBuffer(lio)
 			}
 		}
 		if err != nil {
@@ -537,6 +538,20 @@ func (d *Daemon) openLinks() error {
 		return fmt.Errorf("%w: no link left to the other nodes (every ucast line points at this host)", ErrConfig)
 	}
 	return nil
+}
+
+// logRecvBuffer says at debug level what receive buffer a UDP link got.
+// A smaller one than asked for is no error: the link works, with less
+// room for bursts (a flood of junk, a spell without CPU).
+func (d *Daemon) logRecvBuffer(l *linkIO) {
+	b := l.udp.RecvBuffer()
+	fields := []zap.Field{zap.String("link", l.name), zap.Int("bytes", b.Got), zap.Int("wanted", b.Want)}
+	if b.Capped() {
+		d.log.Debug("receive buffer capped by net.core.rmem_max (SO_RCVBUFFORCE not permitted); "+
+			"raise net.core.rmem_max to give the link its full buffer", fields...)
+		return
+	}
+	d.log.Debug("receive buffer set", append(fields, zap.Bool("beyond_rmem_max", b.Forced))...)
 }
 
 // localAddrs returns this host's addresses as strings.
