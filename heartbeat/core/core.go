@@ -313,13 +313,25 @@ func (c *Core) warnTimeout(p *peer) time.Duration {
 	return c.cfg.Warntime
 }
 
-// Tick runs every timer that is due at now.
-func (c *Core) Tick(now Time) {
+// Tick runs every timer that is due at now. The caller has handed
+// Receive every message that arrived before now: a peer's silence is
+// judged at now.
+func (c *Core) Tick(now Time) { c.TickUpTo(now, now.Mono) }
+
+// TickUpTo is Tick for a caller that could not yet hand over everything
+// that arrived before now (a link with more datagrams queued than it reads
+// in one go): every timer runs at now, our heartbeats go out, but a
+// peer's silence is judged at horizon, the arrival time up to which every
+// message has been received. A horizon later than now counts as now.
+func (c *Core) TickUpTo(now Time, horizon time.Duration) {
 	if !c.started {
 		return
 	}
 	c.setTime(now)
 	t := now.Mono
+	if horizon > t {
+		horizon = t
+	}
 	if c.stopping {
 		if c.shutdoneSent < shutdoneSends && t >= c.shutdoneNext {
 			c.resend(c.shutdone)
@@ -336,7 +348,7 @@ func (c *Core) Tick(now Time) {
 		}
 	}
 	for _, p := range c.peers {
-		c.checkPeer(p, t)
+		c.checkPeer(p, horizon)
 		c.rexmitDue(p, t)
 	}
 	if c.reqPending && t >= c.reqNext {
@@ -347,7 +359,7 @@ func (c *Core) Tick(now Time) {
 			c.sendReqnodes(t)
 		}
 	}
-	c.checkCommUp(t)
+	c.checkCommUp(horizon)
 }
 
 func (c *Core) shutdoneInterval() time.Duration {
