@@ -56,6 +56,10 @@ type Core struct {
 	peers  []*peer
 	byName map[string]*peer
 
+	// A stall of the local node (see Stalled): timeouts that ran out
+	// after stallFrom are judged at graceUntil at the earliest.
+	stallFrom, graceUntil time.Duration
+
 	stopping     bool
 	shutdone     *msg.Message
 	shutdoneSent int
@@ -276,13 +280,13 @@ func (c *Core) Next() time.Duration {
 	for _, p := range c.peers {
 		if p.state != Dead {
 			to := c.deadTimeout(p)
-			min(p.lastStatus + to)
+			min(c.judgeAt(p.lastStatus + to))
 			if !p.warned && p.heard {
 				min(p.lastStatus + c.warnTimeout(p))
 			}
 			for _, l := range p.links {
 				if l.state == LinkUp {
-					min(l.lastHeard + to)
+					min(c.judgeAt(l.lastHeard + to))
 				}
 			}
 		}
@@ -369,6 +373,33 @@ func (c *Core) shutdoneInterval() time.Duration {
 	return 100 * time.Millisecond
 }
 
+// Stalled tells the core that the local node was not scheduled from
+// "from" (the deadline its loop slept for) until "until" (when it woke),
+// and that what arrived meanwhile has been received. Receive times show
+// what a peer sent while only this process was held up, but not a pause
+// of the whole machine (a virtual machine stopped by its host, or both
+// nodes of a test on one paused machine): then the peer could not send
+// either, and its silence is our stall. So a peer (or link) whose timeout
+// ran out during the stall is judged one keepalive after "until" at the
+// earliest, time for it to be heard again. Detection is never earlier
+// than the timeout; a death that happened during the stall is seen at
+// most a keepalive later, once per stall.
+func (c *Core) Stalled(from, until time.Duration) {
+	if until <= from {
+		return
+	}
+	c.stallFrom, c.graceUntil = from, until+c.cfg.Keepalive
+}
+
+// judgeAt is when a timeout running out at deadline is judged: at once,
+// or, if it ran out during a stall of ours, at the end of its grace.
+func (c *Core) judgeAt(deadline time.Duration) time.Duration {
+	if deadline > c.stallFrom && deadline < c.graceUntil {
+		return c.graceUntil
+	}
+	return deadline
+}
+
 func (c *Core) checkPeer(p *peer, t time.Duration) {
 	if p.state == Dead {
 		return
@@ -376,11 +407,11 @@ func (c *Core) checkPeer(p *peer, t time.Duration) {
 	to := c.deadTimeout(p)
 	silence := t - p.lastStatus
 	for _, l := range p.linkList() {
-		if l.state == LinkUp && t-l.lastHeard >= to {
+		if l.state == LinkUp && t >= c.judgeAt(l.lastHeard+to) {
 			c.setLink(p, l, LinkDead)
 		}
 	}
-	if silence >= to {
+	if t >= c.judgeAt(p.lastStatus+to) {
 		c.declareDead(p, silence, "no heartbeat")
 		return
 	}

@@ -166,3 +166,73 @@ func TestTickUpToJudgesSilenceAtTheHorizon(t *testing.T) {
 		t.Fatalf("deaths at the horizon: %+v, want one after 500ms of silence", d)
 	}
 }
+
+// A pause of the whole machine: nothing queued, since the peer was paused
+// too. A peer whose timeout ran out during our stall gets one keepalive
+// after the wake-up to be heard.
+func TestStalledGivesThePeerAKeepaliveAfterTheWakeUp(t *testing.T) {
+	for _, heard := range []bool{true, false} {
+		h := newHarness(t, nil)
+		h.activePeer(time.Second)
+		last := h.c.byName["node2"].lastStatus
+		from := h.c.Next() // the deadline the loop slept for: our next heartbeat
+		if from >= last+500*time.Millisecond {
+			t.Fatalf("test set-up: next deadline %v is not before the peer's %v", from, last+500*time.Millisecond)
+		}
+		woke := last + 1500*time.Millisecond
+		h.now = woke
+		h.c.Stalled(from, woke)
+		h.c.Tick(h.tm())
+		h.drain()
+		if len(h.deaths()) > 0 {
+			t.Fatalf("peer declared dead on the wake-up after a pause of the whole machine: %+v", h.deaths())
+		}
+		for _, e := range h.events {
+			if e.Kind == EvLinkState && e.To == "dead" {
+				t.Fatalf("link declared dead on the wake-up: %+v", e)
+			}
+		}
+		if len(h.sent("status")) == 0 {
+			t.Fatal("no heartbeat sent on the wake-up")
+		}
+		if n := h.c.Next(); n != woke+100*time.Millisecond {
+			t.Fatalf("Next() = %v, want the end of the grace %v", n, woke+100*time.Millisecond)
+		}
+		if heard {
+			h.now = woke + 3*time.Millisecond
+			h.recv("eth0", h.status("active"))
+			h.advance(400 * time.Millisecond)
+			if len(h.deaths()) > 0 || h.state() != Active {
+				t.Fatalf("peer heard within the grace: %+v, %v", h.deaths(), h.state())
+			}
+			continue
+		}
+		h.advance(100 * time.Millisecond)
+		d := h.deaths()
+		if len(d) != 1 || d[0].Interval != 1600*time.Millisecond {
+			t.Fatalf("silent peer after the grace: %+v, want dead after 1.6s of silence", d)
+		}
+	}
+}
+
+// A timeout that ran out before the stall began (it was the deadline the
+// loop slept for) gets no grace.
+func TestStalledGivesNoGraceToATimeoutDueBeforeTheStall(t *testing.T) {
+	h := newHarness(t, nil)
+	h.activePeer(time.Second)
+	deadline := h.c.byName["node2"].lastStatus + 500*time.Millisecond
+	h.advance(deadline - 10*time.Millisecond - h.now)
+	if len(h.deaths()) > 0 {
+		t.Fatal("dead before its deadline")
+	}
+	// Heartbeats of ours go out meanwhile; the loop then sleeps for the
+	// peer's deadline and wakes 300 ms late.
+	woke := deadline + 300*time.Millisecond
+	h.now = woke
+	h.c.Stalled(deadline, woke)
+	h.c.Tick(h.tm())
+	h.drain()
+	if d := h.deaths(); len(d) != 1 {
+		t.Fatalf("deaths: %+v, want the peer dead at once", d)
+	}
+}

@@ -465,10 +465,12 @@ func (d *Daemon) drainLink(l *linkIO) (n int, last time.Duration, full bool) {
 	return n, last, true
 }
 
-// noteLateWake logs a wake-up of the loop that came more than a keepalive
-// after the deadline it slept for (the daemon was stopped, starved of CPU,
-// or the whole machine paused): the peers' deadlines were judged only
-// after reading what had arrived meanwhile, by arrival time.
+// noteLateWake handles a wake-up of the loop that came more than a
+// keepalive after the deadline it slept for (the daemon was stopped,
+// starved of CPU, or the whole machine paused): the core learns of the
+// stall (a peer whose timeout ran out during it gets a keepalive to be
+// heard, see core.Stalled), and the log says so. The peers' deadlines are
+// judged after reading what arrived meanwhile, by arrival time.
 func (d *Daemon) noteLateWake(deadline, woke time.Time, read int, behind bool) {
 	if deadline.IsZero() || d.core == nil {
 		return
@@ -477,6 +479,7 @@ func (d *Daemon) noteLateWake(deadline, woke time.Time, read int, behind bool) {
 	if late <= d.cfg.Keepalive {
 		return
 	}
+	d.core.Stalled(deadline.Sub(d.start), woke.Sub(d.start))
 	ok, muted := d.limiter.allow("latewake", woke)
 	if !ok {
 		return
