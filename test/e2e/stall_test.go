@@ -81,8 +81,9 @@ func TestStoppedDaemonDoesNotDeclareItsPeerDeadOnResume(t *testing.T) {
 // TestPeerKilledDuringOurStallIsDeclaredDeadOnResume: node2 is killed while
 // node1 is stopped. On resume node1 reads what node2 sent before it died
 // (each with its arrival time), judges the deadline after that, and
-// declares node2 dead at once: the silence since its last arrival is far
-// beyond deadtime.
+// declares node2 dead one keepalive after its wake-up (the grace a stall
+// gives, see TestPauseOfBothNodesIsNoDeath), not a deadtime later: the
+// silence since node2's last arrival is far beyond deadtime.
 func TestPeerKilledDuringOurStallIsDeclaredDeadOnResume(t *testing.T) {
 	_, n1, n2 := pair(t, fastHACF)
 	n1.waitPeerDeadtime("node2", fastDeadtime)
@@ -100,10 +101,10 @@ func TestPeerKilledDuringOurStallIsDeclaredDeadOnResume(t *testing.T) {
 	resumed := time.Now()
 	took := n1.measureUntil(resumed, 5*time.Second, "dead", "nodestatus", "node2")
 	t.Logf("node1 declared node2 dead %v after resuming", took)
-	// Its silence had passed deadtime long before the resume: the first
-	// wake-up judges it (cl_status itself takes a few ms; the machine is
-	// shared). Waiting another deadtime would mean the queued heartbeats
-	// were taken as fresh.
+	// Its silence had passed deadtime long before the resume: it is judged
+	// a keepalive after the wake-up (cl_status itself takes a few ms; the
+	// machine is shared). Waiting another deadtime would mean the queued
+	// heartbeats were taken as fresh.
 	if took > fastDeadtime {
 		t.Errorf("node1 took %v after resuming to declare node2 dead; its silence was already %v", took, 3*fastDeadtime-2*fastKeepalive)
 	}
@@ -114,5 +115,49 @@ func TestPeerKilledDuringOurStallIsDeclaredDeadOnResume(t *testing.T) {
 	}
 	if line := log1[i:min(len(log1), i+200)]; !strings.Contains(line, "no heartbeat") {
 		t.Errorf("death not by timeout: %q", line)
+	}
+}
+
+// TestPauseOfBothNodesIsNoDeath stops both daemons at once for three
+// deadtimes, as a paused machine (or virtual machine) does: neither sends,
+// nothing waits in the sockets. On resume each one's silence is the
+// other's stall: neither may declare the other dead (a split brain and a
+// failover for nothing). Each gets a keepalive after its late wake-up to
+// hear the other.
+func TestPauseOfBothNodesIsNoDeath(t *testing.T) {
+	_, n1, n2 := pair(t, fastHACF)
+	n1.waitPeerDeadtime("node2", fastDeadtime)
+	n2.waitPeerDeadtime("node1", fastDeadtime)
+
+	nodes := []*ourNode{n1, n2}
+	for _, n := range nodes {
+		t.Cleanup(func() { _ = n.Proc.Signal(syscall.SIGCONT) })
+	}
+	for _, n := range nodes {
+		if err := n.Proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatalf("SIGSTOP %s: %v", n.Name, err)
+		}
+	}
+	time.Sleep(3 * fastDeadtime)
+	for _, n := range nodes {
+		if err := n.Proc.Signal(syscall.SIGCONT); err != nil {
+			t.Fatalf("SIGCONT %s: %v", n.Name, err)
+		}
+	}
+	time.Sleep(4 * fastDeadtime)
+	for _, n := range nodes {
+		log := n.Log()
+		if strings.Contains(log, " is dead") || strings.Contains(log, "returning after partition") {
+			t.Errorf("%s took the pause of both nodes for its peer's death:\n%s", n.Name, testbed.Tail(log, 30))
+		}
+		if !lateWakeRe.MatchString(log) {
+			t.Errorf("%s did not log its late wake-up:\n%s", n.Name, testbed.Tail(log, 30))
+		}
+	}
+	if r := n1.ClStatus("nodestatus", "node2"); r.Stdout != "active\n" {
+		t.Errorf("node1 after the pause: nodestatus node2 = %v", r)
+	}
+	if r := n2.ClStatus("nodestatus", "node1"); r.Stdout != "active\n" {
+		t.Errorf("node2 after the pause: nodestatus node1 = %v", r)
 	}
 }
