@@ -644,7 +644,7 @@ func (d *Daemon) logRecvBuffer(l *linkIO) {
 			"raise net.core.rmem_max to give the link its full buffer", fields...)
 		return
 	}
-	d.log.Debug("receive buffer set", append(fields, zap.Bool("beyond_rmem_max", b.Forced))...)
+	d.log.Debug("receive buffer set", append(fields, zap.Bool("forced", b.Forced))...)
 }
 
 // localAddrs returns this host's addresses as strings.

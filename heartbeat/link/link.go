@@ -28,6 +28,9 @@ type Packet struct {
 	// CLOCK_REALTIME: a wall-clock time without Go's monotonic reading),
 	// so that a datagram read late still tells when it arrived. Zero for
 	// media without kernel timestamps (serial) or when none was attached.
+	// Right after the first socket of the system asks for stamps the
+	// kernel turns stamping on asynchronously, and stamps the datagrams
+	// of that moment when they are read: they look no older than read.
 	Stamp time.Time
 }
 

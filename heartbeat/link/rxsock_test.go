@@ -135,6 +135,13 @@ func TestReceiveStampIsArrivalNotReadTime(t *testing.T) {
 	l := loopbackLink(t)
 	const pause = 300 * time.Millisecond
 	buf := make([]byte, 64)
+	// The kernel turns receive stamping on asynchronously (a static key
+	// flipped from a work queue) when the first socket of the system asks
+	// for it; until then recvmsg stamps a datagram when it is read. Wait
+	// for that, as a freshly started daemon's first datagrams would.
+	if _, ok := waitStamping(l, buf); !ok {
+		t.Fatal("the kernel never stamped a datagram on arrival within 5 s")
+	}
 	for i := 0; i < 3; i++ {
 		sent := time.Now()
 		if err := l.Send([]byte("stamp " + strconv.Itoa(i))); err != nil {
@@ -164,6 +171,25 @@ func TestReceiveStampIsArrivalNotReadTime(t *testing.T) {
 	if _, err := l.Receive(buf); !errors.Is(err, ErrNoPacket) {
 		t.Fatalf("Receive with nothing waiting: %v", err)
 	}
+}
+
+// waitStamping sends datagrams to l and reads each 20 ms later, until one
+// is stamped at least 10 ms before it was read (bounded: 5 s).
+func waitStamping(l *UDP, buf []byte) (int, bool) {
+	for i := 0; i < 250; i++ {
+		if err := l.Send([]byte("warm-up")); err != nil {
+			return i, false
+		}
+		time.Sleep(20 * time.Millisecond)
+		p, err := l.Receive(buf)
+		if err == nil && !p.Stamp.IsZero() && time.Since(p.Stamp) >= 10*time.Millisecond {
+			return i, true
+		}
+		for err == nil { // drain
+			_, err = l.Receive(buf)
+		}
+	}
+	return 250, false
 }
 
 func TestRxStampIgnoresForeignOrBrokenControlMessages(t *testing.T) {
