@@ -7,5 +7,8 @@
 // waits in heartbeat/evloop and reads the UDP links itself; everything
 // else (signals, control connections, resource results, fencing, serial
 // frames) arrives on channels that a pump goroutine forwards to it as
-// posted work, so an idle node wakes only the loop, once per packet.
+// posted work, so an idle node wakes only the loop, once per packet. On
+// every wake-up the loop reads all that arrived (every readable socket to
+// the end, then the posted serial frames), each datagram with its kernel
+// receive time, before the core judges any deadline.
 package daemon
