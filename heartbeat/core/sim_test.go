@@ -75,6 +75,9 @@ type simNode struct {
 	// meanwhile waits in held, in arrival order.
 	stalledUntil time.Duration
 	held         []*delivery
+	// sleptFor: the deadline the stalled node's loop slept for; graceUntil:
+	// the end of the grace Stalled gave after its late wake-up.
+	sleptFor, graceUntil time.Duration
 }
 
 func (nd *simNode) stalled(now time.Duration) bool { return nd.running && now < nd.stalledUntil }
@@ -169,7 +172,7 @@ func (s *sim) boot(i int) {
 	}
 	nd.core = c
 	nd.running = true
-	nd.stalledUntil, nd.held = 0, nil
+	nd.stalledUntil, nd.held, nd.graceUntil = 0, nil, 0
 	nd.lastFresh = make([]time.Duration, len(s.nodes))
 	nd.maxSeen = make([]genSeq, len(s.nodes))
 	for j := range nd.lastFresh {
@@ -337,11 +340,14 @@ func (s *sim) stall(i int, d time.Duration) {
 	s.logf("%s stalls for %v", nd.name, d)
 	s.stalls++
 	nd.stalledUntil = s.now + d
+	nd.sleptFor = nd.core.Next()
 }
 
 // resume hands a node whose stall ended everything that arrived during
 // it, link by link (the daemon drains one socket after the other), each
-// with its arrival time; its Tick follows in run.
+// with its arrival time, then, as the daemon does when its loop woke more
+// than a keepalive after the deadline it slept for, reports the stall;
+// its Tick follows in run.
 func (s *sim) resume(nd *simNode) {
 	held := nd.held
 	nd.held = nil
@@ -352,6 +358,10 @@ func (s *sim) resume(nd *simNode) {
 				s.deliver(d)
 			}
 		}
+	}
+	if nd.running && s.now-nd.sleptFor > s.cfg.Keepalive {
+		nd.core.Stalled(nd.sleptFor, s.now)
+		nd.graceUntil = s.now + s.cfg.Keepalive
 	}
 }
 
@@ -416,11 +426,12 @@ func (s *sim) run(until time.Duration) {
 }
 
 // checkTimely is invariant 2: a peer whose heartbeats stopped arriving is
-// declared dead no later than its timeout plus one tick.
+// declared dead no later than its timeout plus one tick (or, for a node
+// that woke late from a stall, at the end of the grace Stalled gives).
 func (s *sim) checkTimely() {
 	const tick = time.Millisecond
 	for _, nd := range s.nodes {
-		if !nd.running || nd.stalled(s.now) {
+		if !nd.running || nd.stalled(s.now) || s.now < nd.graceUntil {
 			continue
 		}
 		snap := nd.core.Snapshot(s.tm())
