@@ -56,6 +56,10 @@ type Core struct {
 	peers  []*peer
 	byName map[string]*peer
 
+	// A stall of the local node (see Stalled): timeouts that ran out
+	// after stallFrom are judged at graceUntil at the earliest.
+	stallFrom, graceUntil time.Duration
+
 	stopping     bool
 	shutdone     *msg.Message
 	shutdoneSent int
@@ -282,13 +286,13 @@ func (c *Core) Next() time.Duration {
 	for _, p := range c.peers {
 		if p.state != Dead {
 			to := c.deadTimeout(p)
-			min(p.lastStatus + to)
+			min(c.judgeAt(p.lastStatus + to))
 			if !p.warned && p.heard {
 				min(p.lastStatus + c.warnTimeout(p))
 			}
 			for _, l := range p.links {
 				if l.state == LinkUp {
-					min(l.lastHeard + to)
+					min(c.judgeAt(l.lastHeard + to))
 				}
 			}
 		}
@@ -319,13 +323,25 @@ func (c *Core) warnTimeout(p *peer) time.Duration {
 	return c.cfg.Warntime
 }
 
-// Tick runs every timer that is due at now.
-func (c *Core) Tick(now Time) {
+// Tick runs every timer that is due at now. The caller has handed
+// Receive every message that arrived before now: a peer's silence is
+// judged at now.
+func (c *Core) Tick(now Time) { c.TickUpTo(now, now.Mono) }
+
+// TickUpTo is Tick for a caller that could not yet hand over everything
+// that arrived before now (a link with more datagrams queued than it reads
+// in one go): every timer runs at now, our heartbeats go out, but a
+// peer's silence is judged at horizon, the arrival time up to which every
+// message has been received. A horizon later than now counts as now.
+func (c *Core) TickUpTo(now Time, horizon time.Duration) {
 	if !c.started {
 		return
 	}
 	c.setTime(now)
 	t := now.Mono
+	if horizon > t {
+		horizon = t
+	}
 	if c.stopping {
 		if c.shutdoneSent < shutdoneSends && t >= c.shutdoneNext {
 			c.resend(c.shutdone)
@@ -342,7 +358,7 @@ func (c *Core) Tick(now Time) {
 		}
 	}
 	for _, p := range c.peers {
-		c.checkPeer(p, t)
+		c.checkPeer(p, horizon)
 		c.rexmitDue(p, t)
 	}
 	if c.reqPending && t >= c.reqNext {
@@ -353,7 +369,7 @@ func (c *Core) Tick(now Time) {
 			c.sendReqnodes(t)
 		}
 	}
-	c.checkCommUp(t)
+	c.checkCommUp(horizon)
 }
 
 func (c *Core) shutdoneInterval() time.Duration {
@@ -363,6 +379,33 @@ func (c *Core) shutdoneInterval() time.Duration {
 	return 100 * time.Millisecond
 }
 
+// Stalled tells the core that the local node was not scheduled from
+// "from" (the deadline its loop slept for) until "until" (when it woke),
+// and that what arrived meanwhile has been received. Receive times show
+// what a peer sent while only this process was held up, but not a pause
+// of the whole machine (a virtual machine stopped by its host, or both
+// nodes of a test on one paused machine): then the peer could not send
+// either, and its silence is our stall. So a peer (or link) whose timeout
+// ran out during the stall is judged one keepalive after "until" at the
+// earliest, time for it to be heard again. Detection is never earlier
+// than the timeout; a death that happened during the stall is seen at
+// most a keepalive later, once per stall.
+func (c *Core) Stalled(from, until time.Duration) {
+	if until <= from {
+		return
+	}
+	c.stallFrom, c.graceUntil = from, until+c.cfg.Keepalive
+}
+
+// judgeAt is when a timeout running out at deadline is judged: at once,
+// or, if it ran out during a stall of ours, at the end of its grace.
+func (c *Core) judgeAt(deadline time.Duration) time.Duration {
+	if deadline > c.stallFrom && deadline < c.graceUntil {
+		return c.graceUntil
+	}
+	return deadline
+}
+
 func (c *Core) checkPeer(p *peer, t time.Duration) {
 	if p.state == Dead {
 		return
@@ -370,11 +413,11 @@ func (c *Core) checkPeer(p *peer, t time.Duration) {
 	to := c.deadTimeout(p)
 	silence := t - p.lastStatus
 	for _, l := range p.linkList() {
-		if l.state == LinkUp && t-l.lastHeard >= to {
+		if l.state == LinkUp && t >= c.judgeAt(l.lastHeard+to) {
 			c.setLink(p, l, LinkDead)
 		}
 	}
-	if silence >= to {
+	if t >= c.judgeAt(p.lastStatus+to) {
 		c.declareDead(p, silence, CauseTimeout)
 		return
 	}

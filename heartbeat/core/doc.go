@@ -4,8 +4,14 @@
 //
 // The core owns no goroutines, sockets or clocks. The daemon feeds it
 //
-//   - Tick(now) whenever the deadline returned by Next is reached,
-//   - Receive(now, link, m) for every packet that decoded and authenticated,
+//   - Tick(now) whenever the deadline returned by Next is reached, after
+//     handing over everything that arrived before now (TickUpTo(now,
+//     horizon) when only what arrived before horizon has been read),
+//   - Receive(now, link, m) for every packet that decoded and
+//     authenticated, now being when it arrived (the kernel's receive
+//     time), which after a stall of the daemon lies in the past,
+//   - Stalled(from, until) when the daemon was not running between from
+//     (the deadline it slept for) and until (when it woke),
 //   - Stop(now) for a graceful shutdown,
 //
 // and after each call drains Ready(): the messages to send on every link and

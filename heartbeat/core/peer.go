@@ -28,8 +28,6 @@ type peer struct {
 	resumed bool
 	// statusSeq is the seq of the newest status processed.
 	statusSeq uint64
-	// restartedAt is when the current generation was first seen.
-	restartedAt time.Duration
 
 	ackTrigger  int
 	ackedByPeer uint64 // highest of our seqs the peer acknowledged

@@ -11,6 +11,14 @@ import (
 
 // Receive processes one authenticated message that arrived on link. The
 // message must not be modified by the caller afterwards.
+//
+// now.Mono is when the message arrived, not when it is processed: after a
+// spell in which the daemon was not scheduled, it hands the core every
+// queued message with the time the kernel received it, before the next
+// Tick judges any deadline. Such arrival times may be earlier than the
+// last Tick, and a message processed later may have arrived earlier than
+// one processed before it (another link); the core keeps the newest
+// arrival for liveness and never moves it back.
 func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 	if !c.started {
 		return
@@ -46,6 +54,7 @@ func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 	}
 	gen, _ := strconv.ParseUint(m.Str(msg.FGen), 16, 64) // absent = 0, as Heartbeat
 
+	newGen := false // this message started the peer's current generation
 	switch {
 	case p.genKnown && gen < p.gen:
 		c.replay(p, linkName, "generation "+strconv.FormatUint(gen, 16)+" is older than "+strconv.FormatUint(p.gen, 16))
@@ -54,7 +63,7 @@ func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 		restarted := p.genKnown
 		p.resetSeq(gen)
 		p.shutdone = false
-		p.restartedAt = t
+		newGen = true
 		if restarted {
 			c.emit(Event{Kind: EvPeerRestarted, Node: p.name, Detail: "new generation " + strconv.FormatUint(gen, 16)})
 		}
@@ -80,7 +89,6 @@ func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 		return
 	}
 	fresh := verdict == seqFresh
-	restarted := p.restartedAt == t && p.restartedAt != 0
 	c.heardOn(p, linkName, t)
 	p.counters.Accepted++
 	c.counters.RxAccepted++
@@ -90,7 +98,7 @@ func (c *Core) Receive(now Time, linkName string, m *msg.Message) {
 	if !p.heard {
 		p.heard = true
 	}
-	if p.state == Dead && fresh && !restarted {
+	if p.state == Dead && fresh && !newGen {
 		c.emit(Event{Kind: EvPartitionReturn, Node: p.name,
 			Detail: "node returned with the same generation after being declared dead"})
 	}
@@ -206,7 +214,9 @@ func (c *Core) heardOn(p *peer, linkName string, t time.Duration) {
 		return
 	}
 	l := p.link(linkName)
-	l.lastHeard = t
+	if t > l.lastHeard || !l.heard {
+		l.lastHeard = t
+	}
 	l.heard = true
 	l.packets++
 	if l.state != LinkUp {
@@ -251,7 +261,12 @@ func (c *Core) receiveStatus(p *peer, t time.Duration, m *msg.Message) {
 		c.emit(Event{Kind: EvLateHeartbeat, Node: p.name, Interval: interval,
 			Detail: "a status arrived after " + interval.Round(time.Millisecond).String() + " of silence"})
 	}
-	p.lastStatus = t
+	if t > p.lastStatus || p.state == Dead {
+		// A status that arrived before the newest one seen (read later,
+		// from a slower link) proves nothing newer. Dead: the silence
+		// that killed the peer starts again from this arrival.
+		p.lastStatus = t
+	}
 	p.warned = false
 	if p.state != st {
 		from := p.state

@@ -15,7 +15,10 @@ import (
 // The simulator runs several cores over virtual links with a virtual clock.
 // Links lose, delay, duplicate and reorder packets and can be cut; nodes
 // crash, stop gracefully and restart with a new generation; an attacker
-// replays captured packets. After every step the invariants are checked.
+// replays captured packets; in the stall scenarios a node is not scheduled
+// for a while (no Tick, packets queue in its sockets) and on resume gets
+// every queued packet with its arrival time before its next Tick, as the
+// daemon does. After every step the invariants are checked.
 
 type simLink struct {
 	loss, dup     float64
@@ -68,7 +71,16 @@ type simNode struct {
 	saved     map[string]Mark
 	bootMarks map[string]Mark
 	lastSave  time.Duration
+	// stalledUntil: the node is not scheduled before then; what arrives
+	// meanwhile waits in held, in arrival order.
+	stalledUntil time.Duration
+	held         []*delivery
+	// sleptFor: the deadline the stalled node's loop slept for; graceUntil:
+	// the end of the grace Stalled gave after its late wake-up.
+	sleptFor, graceUntil time.Duration
 }
+
+func (nd *simNode) stalled(now time.Duration) bool { return nd.running && now < nd.stalledUntil }
 
 var debugSim = false
 
@@ -90,6 +102,7 @@ type sim struct {
 	names    []string
 	trace    []string
 	replays  int
+	stalls   int
 	codec    func(*msg.Message) *msg.Message
 	violated bool
 }
@@ -159,6 +172,7 @@ func (s *sim) boot(i int) {
 	}
 	nd.core = c
 	nd.running = true
+	nd.stalledUntil, nd.held, nd.graceUntil = 0, nil, 0
 	nd.lastFresh = make([]time.Duration, len(s.nodes))
 	nd.maxSeen = make([]genSeq, len(s.nodes))
 	for j := range nd.lastFresh {
@@ -244,6 +258,10 @@ func (s *sim) deliver(d *delivery) {
 	if !nd.running {
 		return
 	}
+	if nd.stalled(s.now) {
+		nd.held = append(nd.held, d)
+		return
+	}
 	m := d.m
 	if s.codec != nil {
 		m = s.codec(m)
@@ -262,7 +280,7 @@ func (s *sim) deliver(d *delivery) {
 		ms := nd.maxSeen[src]
 		if gen > ms.gen || (gen == ms.gen && seq > ms.seq) {
 			nd.maxSeen[src] = genSeq{gen, seq}
-			nd.lastFresh[src] = s.now
+			nd.lastFresh[src] = d.at
 		}
 	}
 	if !d.replay && len(nd.delivered) < 5000 {
@@ -283,12 +301,16 @@ func (s *sim) deliver(d *delivery) {
 			s.logf("%s <- %s st=%s gen=%s seq=%s replay=%v link=%d last=%v lastSeq=%x", nd.name, m.Str("src"), m.Str("st"), m.Str("hg"), m.Str("seq"), d.replay, d.link, pp.lastStatus, pp.lastSeq)
 		}()
 	}
-	nd.core.Receive(s.tm(), "eth"+strconv.Itoa(d.link), m)
+	// Receive gets the arrival time (s.now, except for what waited
+	// during a stall).
+	at := s.tm()
+	at.Mono = d.at
+	nd.core.Receive(at, "eth"+strconv.Itoa(d.link), m)
 	if d.replay && pp.lastStatus != statusBefore {
 		if old {
 			s.fail("old replayed status refreshed %s at %s", s.names[src], nd.name)
 		}
-		nd.lastFresh[src] = s.now
+		nd.lastFresh[src] = d.at
 	}
 	after, _ := nd.core.NodeState(s.names[src])
 	if d.replay && old && before == Dead && after != Dead {
@@ -309,12 +331,52 @@ func (s *sim) replay(i int) {
 	heap.Push(&s.q, &delivery{at: s.now, order: s.order, to: i, link: s.rng.Intn(len(s.links)), m: m.Clone(), replay: true})
 }
 
+// stall stops scheduling node i for d.
+func (s *sim) stall(i int, d time.Duration) {
+	nd := s.nodes[i]
+	if !nd.running || nd.stalled(s.now) {
+		return
+	}
+	s.logf("%s stalls for %v", nd.name, d)
+	s.stalls++
+	nd.stalledUntil = s.now + d
+	nd.sleptFor = nd.core.Next()
+}
+
+// resume hands a node whose stall ended everything that arrived during
+// it, link by link (the daemon drains one socket after the other), each
+// with its arrival time, then, as the daemon does when its loop woke more
+// than a keepalive after the deadline it slept for, reports the stall;
+// its Tick follows in run.
+func (s *sim) resume(nd *simNode) {
+	held := nd.held
+	nd.held = nil
+	s.logf("%s resumes with %d queued packets", nd.name, len(held))
+	for li := range s.links {
+		for _, d := range held {
+			if d.link == li {
+				s.deliver(d)
+			}
+		}
+	}
+	if nd.running && s.now-nd.sleptFor > s.cfg.Keepalive {
+		nd.core.Stalled(nd.sleptFor, s.now)
+		nd.graceUntil = s.now + s.cfg.Keepalive
+	}
+}
+
 // run advances the simulation to until, ticking every core exactly at its
-// own deadline.
+// own deadline (a stalled core at the end of its stall).
 func (s *sim) run(until time.Duration) {
 	for !s.violated {
 		next := until
 		for _, nd := range s.nodes {
+			if nd.stalled(s.now) {
+				if nd.stalledUntil < next {
+					next = nd.stalledUntil
+				}
+				continue
+			}
 			if nd.running {
 				if n := nd.core.Next(); n < next {
 					next = n
@@ -330,8 +392,14 @@ func (s *sim) run(until time.Duration) {
 		if next > s.now {
 			s.now = next
 		}
+		for _, nd := range s.nodes {
+			if nd.running && nd.stalledUntil != 0 && !nd.stalled(s.now) {
+				nd.stalledUntil = 0
+				s.resume(nd)
+			}
+		}
 		for i, nd := range s.nodes {
-			if nd.running && nd.core.Next() <= s.now {
+			if nd.running && !nd.stalled(s.now) && nd.core.Next() <= s.now {
 				nd.core.Tick(s.tm())
 				s.drain(i)
 				// Invariant: after a Tick nothing is due any more, or the
@@ -358,11 +426,12 @@ func (s *sim) run(until time.Duration) {
 }
 
 // checkTimely is invariant 2: a peer whose heartbeats stopped arriving is
-// declared dead no later than its timeout plus one tick.
+// declared dead no later than its timeout plus one tick (or, for a node
+// that woke late from a stall, at the end of the grace Stalled gives).
 func (s *sim) checkTimely() {
 	const tick = time.Millisecond
 	for _, nd := range s.nodes {
-		if !nd.running {
+		if !nd.running || nd.stalled(s.now) || s.now < nd.graceUntil {
 			continue
 		}
 		snap := nd.core.Snapshot(s.tm())
@@ -421,6 +490,12 @@ func simConfig(rng *rand.Rand) Config {
 
 // scenario is one seeded run: random faults for a while, then calm.
 func scenario(t *testing.T, seed int64, codec func(*msg.Message) *msg.Message) *sim {
+	return scenarioWith(t, seed, codec, false)
+}
+
+// scenarioWith is scenario, with stalls of a node among the faults when
+// stalls is set (without, the random draws are those of scenario).
+func scenarioWith(t *testing.T, seed int64, codec func(*msg.Message) *msg.Message, stalls bool) *sim {
 	rng := rand.New(rand.NewSource(seed))
 	n := 2
 	if rng.Intn(4) == 0 {
@@ -433,8 +508,15 @@ func scenario(t *testing.T, seed int64, codec func(*msg.Message) *msg.Message) *
 		s.boot(i)
 	}
 	ka := s.cfg.Keepalive
+	kinds := 12
+	if stalls {
+		kinds = 16
+	}
 	for step := 0; step < 40 && !s.violated; step++ {
-		switch r := s.rng.Intn(12); {
+		switch r := s.rng.Intn(kinds); {
+		case r >= 12: // a node is not scheduled for up to three deadtimes
+			i := s.rng.Intn(len(s.nodes))
+			s.stall(i, time.Duration(1+s.rng.Int63n(int64(3*s.cfg.Deadtime))))
 		case r < 3: // change one link's quality
 			l := s.links[s.rng.Intn(len(s.links))]
 			l.loss = []float64{0, 0.05, 0.3, 0.6, 1}[s.rng.Intn(5)]
@@ -474,6 +556,11 @@ func scenario(t *testing.T, seed int64, codec func(*msg.Message) *msg.Message) *
 	}
 	// Calm: every node up, perfect links, then everybody must be active.
 	s.calm()
+	for _, nd := range s.nodes {
+		if nd.stalled(s.now) {
+			s.run(nd.stalledUntil)
+		}
+	}
 	for i, nd := range s.nodes {
 		if !nd.running {
 			s.boot(i)
@@ -499,6 +586,25 @@ func TestSimulator(t *testing.T) {
 	}
 	if replays == 0 {
 		t.Fatal("the attacker never replayed anything: the scenario generator is broken")
+	}
+}
+
+// TestSimulatorStalls runs scenarios in which nodes also stall: a stalled
+// node's peers keep sending, and on resume it must neither declare dead a
+// peer whose heartbeats arrived during the stall (invariant 1: the arrival
+// times count, not the resume) nor keep alive one that fell silent during
+// it (invariant 2, checked from the resume on).
+func TestSimulatorStalls(t *testing.T) {
+	seeds := 500
+	if testing.Short() {
+		seeds = 100
+	}
+	stalls := 0
+	for seed := int64(20_001); seed <= int64(20_000+seeds) && !t.Failed(); seed++ {
+		stalls += scenarioWith(t, seed, nil, true).stalls
+	}
+	if stalls == 0 {
+		t.Fatal("no node ever stalled: the scenario generator is broken")
 	}
 }
 

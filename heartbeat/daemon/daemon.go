@@ -59,6 +59,13 @@ const (
 	// packetQueue bounds serial frames waiting for the loop; beyond it
 	// they are dropped and counted rather than blocking the serial reader.
 	packetQueue = 4096
+	// drainMax bounds the datagrams read from one link in one wake-up of
+	// the loop. Every socket is normally read until it is empty before a
+	// deadline is judged; a link that still has datagrams queued after
+	// drainMax (a flood) has its deadlines judged only up to the arrival
+	// of the last datagram read (core.TickUpTo), and the loop comes back
+	// at once for the rest, sending its own heartbeats in between.
+	drainMax = 256
 	// marksEvery is how often peer marks are saved while running.
 	marksEvery = 5 * time.Second
 	// loadEvery is how often the load average sent in heartbeats is read.
@@ -85,6 +92,10 @@ type Daemon struct {
 	links []*linkIO
 	loop  *evloop.Loop
 	rxBuf []byte // the loop's receive buffer for UDP links
+	clock arrivalClock
+	// behind: the last wake-up left datagrams queued (drainMax), so the
+	// next one is due at once and is not late.
+	behind bool
 	// serialQueued counts serial frames posted to the loop, not yet run.
 	serialQueued atomic.Int64
 	ctrl         chan ctrlReq
@@ -117,7 +128,10 @@ type Daemon struct {
 
 type linkIO struct {
 	link.Link
-	udp       *link.UDP // UDP links are read by the loop itself; nil for serial
+	udp *link.UDP // UDP links are read by the loop itself; nil for serial
+	// emptyAt is when the loop last found the UDP socket empty (core
+	// clock): nothing read later can have arrived before.
+	emptyAt   time.Duration
 	name      string
 	medium    config.Medium
 	classic   bool // serial: classic frames with the inner auth field
@@ -192,6 +206,7 @@ func Run(ctx context.Context, o Options) error {
 		ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
 		marksCh: make(chan map[string]state.PeerMark, 1),
 		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
+	d.clock.start = d.start
 	for _, w := range warns {
 		d.log.Warn(w.Error())
 	}
@@ -336,21 +351,36 @@ func (d *Daemon) runLoop(ctx context.Context) error {
 	go d.maintainLinks(stopMaintain, maintainDone)
 	defer func() { close(stopMaintain); <-maintainDone }() // before closeLinks
 	for !d.node.Done() {
-		ready, err := d.loop.Wait(d.nextDeadline())
-		d.step = time.Now()
+		deadline := d.nextDeadline()
+		ready, err := d.loop.Wait(deadline)
 		if err != nil {
 			// Cannot happen with a valid epoll set; never spin on it.
-			if ok, muted := d.limiter.allow("epoll", d.step); ok {
+			if ok, muted := d.limiter.allow("epoll", time.Now()); ok {
 				d.log.Error("waiting for events failed", zap.Error(err), zap.Int("suppressed", muted))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		// The step's one reading of the clock: the step's decisions are
+		// judged at woke. Everything that arrived is read before any
+		// deadline is judged, and counts from when it arrived: a spell in
+		// which this daemon was not scheduled is not the peer's silence.
+		d.step = time.Now()
+		woke := d.step
+		if step := d.clock.sample(woke); step != 0 {
+			if ok, muted := d.limiter.allow("clockstep", woke); ok {
+				d.log.Info("wall clock stepped: datagrams read now count as arriving when read",
+					zap.Duration("step", step), zap.Int("suppressed", muted))
+			}
+		}
 		d.loop.RunPosted()
-		for _, i := range ready {
-			d.readLink(d.links[i])
+		wasBehind := d.behind // then this wake-up was due at once, not late
+		read, horizon := d.readLinks(ready, woke.Sub(d.start))
+		d.loop.RunPosted() // serial frames posted while the sockets were read
+		if !wasBehind {
+			d.noteLateWake(deadline, woke, read, horizon < d.now().Mono)
 		}
 		d.chores()
-		d.node.Tick(d.now())
+		d.node.TickUpTo(d.now(), horizon)
 		d.flush()
 		d.kickWatchdogs()
 	}
@@ -404,30 +434,93 @@ func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan s
 	}
 }
 
-// readLink reads one datagram from a UDP link the loop found readable
-// (more waiting are reported again by the next wait).
-func (d *Daemon) readLink(l *linkIO) {
-	p, err := l.udp.Receive(d.rxBuf)
-	switch {
-	case err == nil:
-		l.rxPackets.Add(1)
-		p.Link = l.name
-		p.Data = bytes.Clone(p.Data) // the core may keep what it decodes
-		d.receive(p)
-	case errors.Is(err, link.ErrNoPacket):
-	case errors.Is(err, link.ErrTruncated):
-		l.rxPackets.Add(1)
-		l.rxBad.Add(1)
-		d.dropped.tooLarge.Add(1)
-		if ok, muted := d.limiter.allow("drop:oversized:"+l.name, d.step); ok {
-			d.log.Warn("dropped oversized packet", zap.String("link", l.name), zap.Stringer("from", p.From),
-				zap.Error(err), zap.Int("suppressed", muted))
-		}
-	default:
-		if ok, muted := d.limiter.allow("recv:"+l.name, d.step); ok {
-			d.log.Warn("receive failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
+// readLinks reads every UDP link the loop found readable until its socket
+// is empty, each datagram with the time the kernel received it, so that no
+// deadline is judged while something that arrived before it waits unread.
+// woke is when the loop woke (core clock), before the first read. It
+// returns the datagrams read and the horizon for core.TickUpTo: the
+// arrival time up to which everything has been read (far in the future
+// when every socket was emptied; else the earliest, over the links left
+// with datagrams after drainMax, of the last arrival read: their sockets
+// are FIFO queues).
+func (d *Daemon) readLinks(ready []int, woke time.Duration) (read int, horizon time.Duration) {
+	horizon = 1 << 62
+	d.behind = false
+	for _, i := range ready {
+		l := d.links[i]
+		n, last, full := d.drainLink(l)
+		read += n
+		if full {
+			d.behind = true
+			horizon = min(horizon, last)
+		} else {
+			l.emptyAt = woke
 		}
 	}
+	return read, horizon
+}
+
+// drainLink reads up to drainMax datagrams from a UDP link; full says it
+// stopped at drainMax, last is the arrival of the last datagram read.
+func (d *Daemon) drainLink(l *linkIO) (n int, last time.Duration, full bool) {
+	for n < drainMax {
+		p, err := l.udp.Receive(d.rxBuf)
+		if errors.Is(err, link.ErrNoPacket) {
+			return n, last, false
+		}
+		n++
+		if err == nil || errors.Is(err, link.ErrTruncated) {
+			last = d.clock.arrival(p.Stamp, l.emptyAt, time.Since(d.start))
+		}
+		switch {
+		case err == nil:
+			l.rxPackets.Add(1)
+			p.Link = l.name
+			p.Data = bytes.Clone(p.Data) // the core may keep what it decodes
+			d.receive(p, last)
+		case errors.Is(err, link.ErrTruncated):
+			l.rxPackets.Add(1)
+			l.rxBad.Add(1)
+			d.dropped.tooLarge.Add(1)
+			if ok, muted := d.limiter.allow("drop:oversized:"+l.name, d.step); ok {
+				d.log.Warn("dropped oversized packet", zap.String("link", l.name), zap.Stringer("from", p.From),
+					zap.Error(err), zap.Int("suppressed", muted))
+			}
+		default:
+			if ok, muted := d.limiter.allow("recv:"+l.name, d.step); ok {
+				d.log.Warn("receive failed", zap.String("link", l.name), zap.Error(err), zap.Int("suppressed", muted))
+			}
+			return n, last, false
+		}
+	}
+	return n, last, true
+}
+
+// noteLateWake handles a wake-up of the loop that came more than a
+// keepalive after the deadline it slept for (the daemon was stopped,
+// starved of CPU, or the whole machine paused): the core learns of the
+// stall (a peer whose timeout ran out during it gets a keepalive to be
+// heard, see core.Stalled), and the log says so. The peers' deadlines are
+// judged after reading what arrived meanwhile, by arrival time.
+func (d *Daemon) noteLateWake(deadline, woke time.Time, read int, behind bool) {
+	if deadline.IsZero() || d.node == nil {
+		return
+	}
+	late := woke.Sub(deadline)
+	if late <= d.cfg.Keepalive {
+		return
+	}
+	d.node.Stalled(deadline.Sub(d.start), woke.Sub(d.start))
+	ok, muted := d.limiter.allow("latewake", woke)
+	if !ok {
+		return
+	}
+	what := "judged deadlines after reading all links"
+	if behind {
+		what = "judged deadlines up to the last datagram read (links still had datagrams queued)"
+	}
+	d.log.Warn(fmt.Sprintf("loop woke %dms late; %s", late.Milliseconds(), what),
+		zap.Duration("late", late), zap.Int("datagrams_read", read), zap.Int("suppressed", muted))
 }
 
 // maintainLinks lets every UDP link re-check its interface every
@@ -530,6 +623,7 @@ func (d *Daemon) openLinks() error {
 		if m.Kind == "serial" {
 			name := lio.name
 			deliver := func(p link.Packet) {
+				at := time.Since(d.start) // a tty has no timestamps: read time is arrival
 				p.Link = name
 				lio.rxPackets.Add(1)
 				if d.serialQueued.Add(1) > packetQueue {
@@ -539,7 +633,7 @@ func (d *Daemon) openLinks() error {
 				}
 				d.loop.Post(func() {
 					d.serialQueued.Add(-1)
-					d.receive(p)
+					d.receive(p, at)
 				})
 			}
 			lio.Link, err = serial.Open(serial.Config{Path: m.Dev, Baud: m.Baud, FlowControl: d.cfg.RTSCTS,
@@ -549,6 +643,7 @@ func (d *Daemon) openLinks() error {
 				Port: m.Port, TTL: m.TTL, Loop: m.Loop})
 			if err == nil {
 				lio.Link = lio.udp
+				d.logRecvBuffer(lio)
 			}
 		}
 		if err != nil {
@@ -560,6 +655,20 @@ func (d *Daemon) openLinks() error {
 		return fmt.Errorf("%w: no link left to the other nodes (every ucast line points at this host)", ErrConfig)
 	}
 	return nil
+}
+
+// logRecvBuffer says at debug level what receive buffer a UDP link got.
+// A smaller one than asked for is no error: the link works, with less
+// room for bursts (a flood of junk, a spell without CPU).
+func (d *Daemon) logRecvBuffer(l *linkIO) {
+	b := l.udp.RecvBuffer()
+	fields := []zap.Field{zap.String("link", l.name), zap.Int("bytes", b.Got), zap.Int("wanted", b.Want)}
+	if b.Capped() {
+		d.log.Debug("receive buffer capped by net.core.rmem_max (SO_RCVBUFFORCE not permitted); "+
+			"raise net.core.rmem_max to give the link its full buffer", fields...)
+		return
+	}
+	d.log.Debug("receive buffer set", append(fields, zap.Bool("forced", b.Forced))...)
 }
 
 // localAddrs returns this host's addresses as strings.
@@ -585,8 +694,9 @@ func (d *Daemon) closeLinks() {
 	}
 }
 
-// receive decodes and authenticates one packet and hands it to the core.
-func (d *Daemon) receive(p link.Packet) {
+// receive decodes and authenticates one packet and hands it to the core,
+// as arrived at "at" (core clock).
+func (d *Daemon) receive(p link.Packet, at time.Duration) {
 	m, err := msg.Decode(p.Data, d.keys)
 	if err != nil {
 		var why string
@@ -616,7 +726,9 @@ func (d *Daemon) receive(p link.Packet) {
 		}
 		return
 	}
-	d.node.Receive(d.now(), p.Link, m)
+	now := d.now()
+	now.Mono = at
+	d.node.Receive(now, p.Link, m)
 }
 
 // flush carries out what the node layer decided, until it has nothing

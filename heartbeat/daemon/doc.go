@@ -11,7 +11,10 @@
 // step reads the clock once. The loop waits in heartbeat/evloop and reads
 // the UDP links itself; everything else (signals, control connections,
 // resource results, fencing, serial frames) arrives on channels that a
-// pump goroutine forwards to it as posted work. The loop wakes for each
+// pump goroutine forwards to it as posted work. On every wake-up the loop
+// reads all that arrived (every readable socket to the end, then the
+// posted serial frames), each datagram with its kernel receive time,
+// before the node layer judges any deadline. The loop wakes for each
 // packet, each posted piece of work, and at its next deadline (the node
 // layer's: the next heartbeat to send, a peer's timeout, a resource
 // protocol timer, an operator command's wait; the peer marks' save every

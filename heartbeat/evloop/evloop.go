@@ -234,10 +234,12 @@ func (l *Loop) arm(deadline time.Time) error {
 }
 
 // RunPosted runs, in posting order and on the caller's goroutine, the
-// work posted before the last Wait returned. It costs nothing when that
-// Wait saw no wake-up.
+// work posted so far: what the last Wait was woken for, and what was
+// posted since (the daemon calls it again after reading its sockets, so
+// that frames a serial reader posted meanwhile are received before any
+// deadline is judged). Without a wake-up it costs one uncontended lock.
 func (l *Loop) RunPosted() {
-	if !l.woken {
+	if !l.woken && !l.Pending() {
 		return
 	}
 	l.woken = false

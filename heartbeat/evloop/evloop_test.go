@@ -227,3 +227,34 @@ func TestCloseDropsLaterPosts(t *testing.T) {
 		t.Fatal("Post after Close queued work")
 	}
 }
+
+// Work posted after Wait returned (a serial frame read while the loop
+// reads its sockets) runs on the next RunPosted, before the loop judges
+// its deadlines, not one Wait later; the wake-up it left does no harm.
+func TestRunPostedTakesWorkPostedAfterTheWait(t *testing.T) {
+	l := newLoop(t)
+	r, w := pipe(t)
+	if err := l.Add(r, 1); err != nil {
+		t.Fatal(err)
+	}
+	write(t, w, "x")
+	if ready, err := l.Wait(time.Now().Add(time.Second)); err != nil || !slices.Equal(ready, []int{1}) {
+		t.Fatalf("Wait = %v, %v", ready, err)
+	}
+	l.RunPosted() // nothing posted yet
+	readAll(r)
+	ran := 0
+	l.Post(func() { ran++ })
+	l.RunPosted()
+	if ran != 1 || l.Pending() {
+		t.Fatalf("work posted after the Wait ran %d times before the next Wait (pending %v)", ran, l.Pending())
+	}
+	// The next Wait may return early for the spent wake-up, with nothing to run.
+	if _, err := l.Wait(time.Now().Add(20 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	l.RunPosted()
+	if ran != 1 {
+		t.Fatalf("work ran %d times", ran)
+	}
+}

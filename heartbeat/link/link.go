@@ -10,7 +10,10 @@
 // Heartbeat node hear each other on the same ports.
 package link
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // MaxMessage is the largest message Heartbeat handles (MAXMSG, 256 KiB);
 // receive buffers have this size.
@@ -21,6 +24,14 @@ type Packet struct {
 	Link string         // the receiving Link's Name
 	Data []byte         // see the receiving function for who owns it
 	From netip.AddrPort // sender address; zero for media without addresses
+	// Stamp is when the kernel received the datagram (SO_TIMESTAMPNS, on
+	// CLOCK_REALTIME: a wall-clock time without Go's monotonic reading),
+	// so that a datagram read late still tells when it arrived. Zero for
+	// media without kernel timestamps (serial) or when none was attached.
+	// Right after the first socket of the system asks for stamps the
+	// kernel turns stamping on asynchronously, and stamps the datagrams
+	// of that moment when they are read: they look no older than read.
+	Stamp time.Time
 }
 
 // Link is one heartbeat medium.

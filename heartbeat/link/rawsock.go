@@ -3,6 +3,7 @@ package link
 import (
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -87,18 +88,68 @@ func sendto(fd int, b []byte, dst *rawAddr) error {
 	}
 }
 
-// recvfrom reads one datagram into buf without blocking and returns its
-// full length (larger than len(buf) when it was truncated).
-func recvfrom(fd int, buf []byte, from *rawAddr) (int, error) {
+// rxMsg is the reusable recvmsg state of one receive socket: the header,
+// the one buffer, the sender's address and room for the kernel's receive
+// timestamp. It lives on the heap with its link, so the pointers the
+// header holds stay valid for every call.
+type rxMsg struct {
+	hdr  unix.Msghdr
+	iov  unix.Iovec
+	from rawAddr
+	oob  [64]byte // one SCM_TIMESTAMPNS (CmsgSpace(16) = 32), with room to spare
+}
+
+// recvmsg reads one datagram into buf without blocking and returns its full
+// length (larger than len(buf) when it was truncated) and the kernel's
+// receive timestamp (SO_TIMESTAMPNS: CLOCK_REALTIME; zero when the kernel
+// attached none). The sender's address is left in m.from.
+func recvmsg(fd int, buf []byte, m *rxMsg) (int, time.Time, error) {
 	for {
-		from.len = unix.SizeofSockaddrAny
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])),
-			uintptr(len(buf)), uintptr(unix.MSG_DONTWAIT|unix.MSG_TRUNC),
-			uintptr(unsafe.Pointer(&from.sa)), uintptr(unsafe.Pointer(&from.len)))
-		if errno != unix.EINTR {
-			return int(n), errnoErr(errno)
+		m.iov.Base = &buf[0]
+		m.iov.SetLen(len(buf))
+		m.hdr.Name = (*byte)(unsafe.Pointer(&m.from.sa))
+		m.hdr.Namelen = unix.SizeofSockaddrAny
+		m.hdr.Iov = &m.iov
+		m.hdr.SetIovlen(1)
+		m.hdr.Control = &m.oob[0]
+		m.hdr.SetControllen(len(m.oob))
+		m.hdr.Flags = 0
+		n, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&m.hdr)),
+			uintptr(unix.MSG_DONTWAIT|unix.MSG_TRUNC))
+		if errno == unix.EINTR {
+			continue
 		}
+		if errno != 0 {
+			return 0, time.Time{}, errno
+		}
+		m.from.len = m.hdr.Namelen
+		return int(n), rxStamp(m.oob[:m.hdr.Controllen]), nil
 	}
+}
+
+// rxStamp finds the SCM_TIMESTAMPNS message in a control buffer.
+func rxStamp(oob []byte) time.Time {
+	hdrLen := unix.CmsgLen(0)
+	for len(oob) >= hdrLen {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdrLen || l > len(oob) {
+			return time.Time{}
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SO_TIMESTAMPNS && l >= unix.CmsgLen(int(unsafe.Sizeof(unix.Timespec{}))) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdrLen]))
+			if ts.Sec == 0 && ts.Nsec == 0 {
+				return time.Time{}
+			}
+			return time.Unix(int64(ts.Sec), int64(ts.Nsec))
+		}
+		next := unix.CmsgSpace(l - hdrLen)
+		if next > len(oob) {
+			return time.Time{}
+		}
+		oob = oob[next:]
+	}
+	return time.Time{}
 }
 
 func errnoErr(e syscall.Errno) error {

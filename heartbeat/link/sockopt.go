@@ -49,6 +49,53 @@ func newUDPSocket(v6 bool, setup func(fd int) error, bind syscall.Sockaddr) (int
 	return fd, nil
 }
 
+// RecvBufferSize is the receive buffer a UDP link asks for: 4 MiB (the
+// kernel's default, net.core.rmem_default, is usually 208 KiB). Junk sent
+// to the port at line rate, a burst of large fragmented datagrams, or a
+// spell in which the daemon is not scheduled fill the default buffer, and
+// what arrives then, genuine heartbeats included, is dropped by the kernel.
+// The buffer is a limit, not an allocation: memory is only used by
+// datagrams actually waiting.
+const RecvBufferSize = 4 << 20
+
+// RecvBuffer describes a receive socket's buffer.
+type RecvBuffer struct {
+	Want int // bytes asked for
+	Got  int // bytes granted for datagrams (getsockopt SO_RCVBUF halved: the kernel doubles the value for its bookkeeping)
+	// Forced: set with SO_RCVBUFFORCE (CAP_NET_ADMIN), which is not
+	// capped by net.core.rmem_max; otherwise SO_RCVBUF, which is.
+	Forced bool
+}
+
+// Capped reports whether the buffer is smaller than asked for: without
+// CAP_NET_ADMIN, net.core.rmem_max caps SO_RCVBUF silently.
+func (b RecvBuffer) Capped() bool { return b.Got < b.Want }
+
+// setRecvBuffer asks for a receive buffer of want bytes: SO_RCVBUFFORCE
+// first (the daemon runs as root), then, when that is not permitted,
+// SO_RCVBUF, which the kernel caps at net.core.rmem_max without an error.
+// The result says what was granted; a capped buffer is not an error (the
+// link works, with less room for bursts).
+func setRecvBuffer(fd, want int) (RecvBuffer, error) {
+	b := RecvBuffer{Want: want}
+	err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, want)
+	b.Forced = err == nil
+	if err != nil {
+		if !errors.Is(err, unix.EPERM) {
+			return b, fmt.Errorf("SO_RCVBUFFORCE %d: %w", want, err)
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, want); err != nil {
+			return b, fmt.Errorf("SO_RCVBUF %d: %w", want, err)
+		}
+	}
+	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+	if err != nil {
+		return b, fmt.Errorf("SO_RCVBUF: %w", err)
+	}
+	b.Got = got / 2
+	return b, nil
+}
+
 // bindToDevice restricts fd to the interface dev (by name: the kernel looks
 // the name up in the socket's own network namespace).
 func bindToDevice(fd int, dev string) error {

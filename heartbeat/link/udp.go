@@ -37,6 +37,9 @@ type UDP struct {
 	dst     atomic.Pointer[destination]
 	ifindex atomic.Int32
 	closed  atomic.Bool
+
+	rx     *rxMsg     // Receive's recvmsg state
+	rcvbuf RecvBuffer // what the receive socket got
 }
 
 // destination is a prepared sendto address.
@@ -58,7 +61,9 @@ var ErrNoPacket = errors.New("no packet waiting")
 //   - receive: SO_REUSEADDR, SO_REUSEPORT, SO_BINDTODEVICE(Dev), bound to
 //     *:Port (ucast, bcast) or Group:Port (mcast, joined on Dev). Links on
 //     different devices, and other programs (a real Heartbeat) on the same
-//     port, coexist.
+//     port, coexist. Ours (Heartbeat has neither): a receive buffer of
+//     RecvBufferSize (see RecvBuffer), and SO_TIMESTAMPNS, so that every
+//     datagram carries the time the kernel received it (Packet.Stamp).
 //
 // The sockets do not depend on the interface being up: while it is down
 // Send fails and nothing arrives, and both resume when it comes back.
@@ -69,7 +74,7 @@ func OpenUDP(cfg UDPConfig) (*UDP, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	l := &UDP{cfg: cfg, v6: cfg.ipv6(), sendFd: -1, recvFd: -1}
+	l := &UDP{cfg: cfg, v6: cfg.ipv6(), sendFd: -1, recvFd: -1, rx: &rxMsg{}}
 	var err error
 	switch cfg.Kind {
 	case KindUcast, KindUcast6:
@@ -175,6 +180,13 @@ func (l *UDP) setupRecv(fd int) error {
 	if err := bindToDevice(fd, l.cfg.Dev); err != nil {
 		return err
 	}
+	var err error
+	if l.rcvbuf, err = setRecvBuffer(fd, RecvBufferSize); err != nil {
+		return err
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	}
 	// By default a socket bound to the wildcard address also receives
 	// every group any other socket on the host joined; a link should hear
 	// its own medium only. (IPV6_MULTICAST_ALL needs Linux 4.20: best
@@ -242,11 +254,16 @@ func (l *UDP) Send(b []byte) error {
 	return nil
 }
 
+// RecvBuffer is the receive socket's buffer as the kernel granted it.
+func (l *UDP) RecvBuffer() RecvBuffer { return l.rcvbuf }
+
 // Receive reads one waiting datagram into buf, without waiting:
 // ErrNoPacket when none is there. The packet's Data is buf[:n], so the
 // caller must be done with it (or copy it) before the next Receive into
 // the same buffer. A datagram larger than buf is truncated and reported
-// as such, to be dropped.
+// as such, to be dropped. Stamp is when the kernel received it.
+//
+// Receive must not run concurrently with itself (one reader per link).
 func (l *UDP) Receive(buf []byte) (Packet, error) {
 	if l.closed.Load() {
 		return Packet{}, net.ErrClosed
@@ -254,11 +271,10 @@ func (l *UDP) Receive(buf []byte) (Packet, error) {
 	if len(buf) == 0 {
 		return Packet{}, fmt.Errorf("%s %s: receive: empty buffer", l.cfg.Kind, l.cfg.Dev)
 	}
-	var from rawAddr
-	n, err := recvfrom(l.recvFd, buf, &from)
+	n, stamp, err := recvmsg(l.recvFd, buf, l.rx)
 	switch {
 	case err == nil:
-		p := Packet{Link: l.cfg.Dev, From: from.addrPort(l.cfg.Dev)}
+		p := Packet{Link: l.cfg.Dev, From: l.rx.from.addrPort(l.cfg.Dev), Stamp: stamp}
 		if n > len(buf) {
 			return p, fmt.Errorf("%s %s: %d-byte datagram from %s: %w", l.cfg.Kind, l.cfg.Dev, n, p.From, ErrTruncated)
 		}

@@ -12,8 +12,13 @@
 // field of sent messages):
 //
 //   - Start(now): begin heartbeating. Called once, first.
-//   - Receive(now, link, m): a packet that decoded and authenticated.
-//   - Tick(now): the deadline returned by Next was reached.
+//   - Receive(at, link, m): a packet that decoded and authenticated; at is
+//     when it arrived (the kernel's receive time), not when it was read.
+//   - Tick(now): the deadline returned by Next was reached; TickUpTo(now,
+//     horizon) when not everything that arrived before now could be read
+//     yet (peers' silence is judged up to horizon only).
+//   - Stalled(from, until): the caller did not run in between (a late
+//     wake-up): a timeout that ran out meanwhile gets a keepalive's grace.
 //   - Stop(now): graceful stop: release every group, then announce shutdone.
 //   - Move(now, id, kind, word): hb_standby / hb_takeover; answered later.
 //   - GroupStarted / GroupStopped(now, group, err): a group Action's outcome.

@@ -159,13 +159,26 @@ func (n *Node) Receive(now Time, link string, m *msg.Message) {
 }
 
 // Tick runs whatever timers are due at now. Calling it early is harmless.
-func (n *Node) Tick(now Time) {
+func (n *Node) Tick(now Time) { n.TickUpTo(now, now.Mono) }
+
+// TickUpTo is Tick for a caller that could not yet hand over everything
+// that arrived before now (a link with more datagrams queued than it reads
+// in one go): every timer runs at now, but a peer's silence is judged only
+// up to horizon, the arrival time up to which every message was received.
+func (n *Node) TickUpTo(now Time, horizon time.Duration) {
 	n.setNow(now)
 	if n.core.Next() <= now.Mono {
-		n.core.Tick(now)
+		n.core.TickUpTo(now, horizon)
 	}
 	n.settle()
 }
+
+// Stalled tells the node that its caller did not run from from until until
+// (its loop woke that late: the process was stopped, starved, or the whole
+// machine paused): a peer whose timeout ran out meanwhile gets one
+// keepalive more to be heard, since it may have been paused too
+// (core.Stalled).
+func (n *Node) Stalled(from, until time.Duration) { n.core.Stalled(from, until) }
 
 // SetLoadAvg sets the load average text sent in the "ld" field.
 func (n *Node) SetLoadAvg(s string) { n.core.SetLoadAvg(s) }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/ipv4"
+
 	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/internal/testbed"
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
@@ -335,5 +337,124 @@ func TestForgedReplayedAndGarbagePacketsDoNotChangePeerState(t *testing.T) {
 	}
 	if n1.Proc.Exited() {
 		t.Errorf("node1's daemon exited")
+	}
+}
+
+// TestJunkFloodFromAThirdHostCausesNoFalseDeath: an attacker on the LAN
+// sends node1 10,000 junk datagrams a second for 10 s (random garbage,
+// unsigned forgeries, forgeries signed with a wrong key; in bursts of 500
+// every 50 ms, as a sender with sendmmsg does) at keepalive 100ms /
+// deadtime 500ms. node1 reads and drops them all while node2's heartbeats
+// keep it alive: no false death on either node, and neither junk nor
+// heartbeats are lost in node1's socket. (With the kernel's default
+// 208 KiB receive buffer a burst overflowed it, and genuine heartbeats
+// arriving then were dropped with the junk.)
+func TestJunkFloodFromAThirdHostCausesNoFalseDeath(t *testing.T) {
+	const (
+		rate     = 10_000 // datagrams a second
+		duration = 10 * time.Second
+		total    = rate * int(duration/time.Second)
+		burst    = 500 // every 50 ms
+		batch    = 100 // datagrams per sendmmsg
+	)
+	b := testbed.New(t)
+	sw := b.AddSwitch("lan")
+	h1, h2, ha := b.AddHost("node1"), b.AddHost("node2"), b.AddHost("attacker")
+	h1.Connect(sw, "eth0", "198.18.0.1/24")
+	h2.Connect(sw, "eth0", "198.18.0.2/24")
+	ha.Connect(sw, "eth0", "198.18.0.66/24")
+	atk := newAttacker(t, ha)
+	n1 := startOurs(t, h1, "node1", fastHACF("198.18.0.2"), sha256Authkeys)
+	n2 := startOurs(t, h2, "node2", fastHACF("198.18.0.1"), sha256Authkeys)
+	n1.WaitNodeStatus("node2", "active", joinBound)
+	n2.WaitNodeStatus("node1", "active", joinBound)
+	n1.waitPeerDeadtime("node2", fastDeadtime)
+	n2.waitPeerDeadtime("node1", fastDeadtime)
+	peer0 := n1.peer("node2")
+	before := n1.Status().Dropped
+
+	// The junk: 300 distinct datagrams of 1100 to 1400 bytes (as large as
+	// fits one Ethernet frame: the most buffer per datagram).
+	var junk [][]byte
+	for i := 0; i < 300; i++ {
+		size := 1100 + i
+		forged := func() []byte {
+			m := forgedStatus(peer0.Generation + uint64(i))
+			pad := fmt.Sprintf("(0)pad=%s", strings.Repeat("x", max(0, size-len(m)-140)))
+			return append(m[:len(m)-4], fmt.Sprintf("%d:%s,%%%%%%\n", len(pad), pad)...)
+		}
+		switch i % 3 {
+		case 0:
+			g := make([]byte, size)
+			if _, err := rand.Read(g); err != nil {
+				t.Fatal(err)
+			}
+			g[0] = 'G'
+			junk = append(junk, g)
+		case 1:
+			junk = append(junk, forged())
+		default:
+			junk = append(junk, signSHA256(forged(), "not-the-key"))
+		}
+	}
+	pc := ipv4.NewPacketConn(atk.conn)
+	msgs := make([]ipv4.Message, batch)
+	sent, batches := 0, 0
+	start := time.Now()
+	tick := time.NewTicker(50 * time.Millisecond)
+	// Paced to rate (a late tick sends what is due), bounded in count
+	// and in time.
+	for sent < total && time.Since(start) < duration+5*time.Second {
+		<-tick.C
+		due := min(total, sent+burst, int(time.Since(start).Seconds()*rate)+burst)
+		for sent < due {
+			n := min(batch, due-sent)
+			for i := range msgs[:n] {
+				msgs[i] = ipv4.Message{Buffers: [][]byte{junk[(sent+i)%len(junk)]}, Addr: node1Addr}
+			}
+			k, err := pc.WriteBatch(msgs[:n], 0)
+			if err != nil {
+				tick.Stop()
+				t.Fatalf("attacker: sendmmsg after %d datagrams: %v", sent, err)
+			}
+			sent += k
+			batches++
+		}
+	}
+	tick.Stop()
+	took := time.Since(start)
+	t.Logf("attacker sent %d junk datagrams in %v (%.0f/s, %d batches)", sent, took.Round(time.Millisecond),
+		float64(sent)/took.Seconds(), batches)
+	if sent < total {
+		t.Fatalf("the attacker sent only %d of %d datagrams in %v (machine too busy to flood)", sent, total, took)
+	}
+	// A death is judged a deadtime after the last heartbeat: watch one
+	// more deadtime after the flood.
+	time.Sleep(2 * fastDeadtime)
+
+	for _, n := range []*ourNode{n1, n2} {
+		if log := n.Log(); strings.Contains(log, " is dead") {
+			t.Errorf("%s declared its peer dead during the flood:\n%s", n.Name, testbed.Tail(log, 30))
+		}
+	}
+	if p := n1.peer("node2"); p.State != "active" || p.Generation != peer0.Generation {
+		t.Errorf("node1's view of node2 after the flood: %+v (before %+v)", p, peer0)
+	}
+	if p := n2.peer("node1"); p.State != "active" {
+		t.Errorf("node2's view of node1 after the flood: %+v", p)
+	}
+	after := n1.Status().Dropped
+	counted := (after.Malformed - before.Malformed) + (after.NoAuth - before.NoAuth) + (after.BadAuth - before.BadAuth)
+	t.Logf("node1 dropped and counted %d of %d junk datagrams (malformed +%d, no_auth +%d, bad_auth +%d); late-heartbeat lines: node1 %d, node2 %d",
+		counted, sent, after.Malformed-before.Malformed, after.NoAuth-before.NoAuth, after.BadAuth-before.BadAuth,
+		strings.Count(n1.Log(), "late heartbeat"), strings.Count(n2.Log(), "late heartbeat"))
+	// Every datagram reached the loop: the receive buffer held every
+	// burst (and so the heartbeats that came with them).
+	if counted != uint64(sent) {
+		t.Errorf("node1 counted %d of %d junk datagrams: the kernel dropped the rest from its receive buffer", counted, sent)
+	}
+	if p := n1.peer("node2"); p.Counters.Gaps != peer0.Counters.Gaps || p.Counters.Lost != peer0.Counters.Lost {
+		t.Errorf("node2's messages were lost at node1 during the flood: gaps %d -> %d, lost %d -> %d",
+			peer0.Counters.Gaps, p.Counters.Gaps, peer0.Counters.Lost, p.Counters.Lost)
 	}
 }
