@@ -32,10 +32,10 @@ const (
 // Node is one of our heartbeat daemons in a test host, with its own
 // configuration, run and state directories (kept across restarts, like a
 // disk). Its fields are the package's to read; set the options before
-// Start. Its methods report failures with T, so call them from the test's
-// goroutine.
+// Start. Its methods report failures with T (a test's or a benchmark's),
+// so call them from the test's goroutine.
 type Node struct {
-	T    *testing.T
+	T    testing.TB
 	Host *testbed.Host
 	Name string
 	// Dir is the node's directory in the bed's; ConfDir (ha.cf,
@@ -63,7 +63,7 @@ type Node struct {
 
 // NewNode makes the node's directories; WriteConf writes its configuration
 // and Start runs it.
-func NewNode(t *testing.T, h *testbed.Host, name string) *Node {
+func NewNode(t testing.TB, h *testbed.Host, name string) *Node {
 	t.Helper()
 	dir := filepath.Join(h.Bed().Dir, h.Name, "ours-"+name)
 	n := &Node{T: t, Host: h, Name: name, Dir: dir, ConfDir: filepath.Join(dir, "etc"),
@@ -77,7 +77,7 @@ func NewNode(t *testing.T, h *testbed.Host, name string) *Node {
 }
 
 // StartNode makes a node with this ha.cf and authkeys and starts it.
-func StartNode(t *testing.T, h *testbed.Host, name, hacf, authkeys string) *Node {
+func StartNode(t testing.TB, h *testbed.Host, name, hacf, authkeys string) *Node {
 	t.Helper()
 	n := NewNode(t, h, name)
 	n.WriteConf(hacf, authkeys)
@@ -93,7 +93,7 @@ func (n *Node) WriteConf(hacf, authkeys string) {
 }
 
 // WriteFile writes p (and its directory) with this mode, also when p exists.
-func WriteFile(t *testing.T, p, content string, mode os.FileMode) {
+func WriteFile(t testing.TB, p, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
