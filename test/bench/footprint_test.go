@@ -163,19 +163,19 @@ func benchFootprintOurs(b *testing.B) {
 		p := newPair(b)
 		n1 := newOurNode(b, bin, p.h1, "node1", addr2)
 		n2 := newOurNode(b, bin, p.h2, "node2", addr1)
-		n1.start(b)
-		n2.start(b)
-		n1.waitPeer(b, "node2", "active", joinTimeout)
-		n2.waitPeer(b, "node1", "active", joinTimeout)
+		n1.Launch()
+		n2.Launch()
+		n1.WaitPeer("node2", "active", joinTimeout)
+		n2.WaitPeer("node1", "active", joinTimeout)
 		time.Sleep(warmUp)
-		off1 := fileSize(n1.proc.LogPath())
-		pid := n1.proc.Pid()
+		off1 := fileSize(n1.Proc.LogPath())
+		pid := n1.Proc.Pid()
 		f := measure(b, func() []int { return []int{pid} }, idle)
-		if n1.proc.Exited() {
-			b.Fatalf("node1 exited during the interval; log:\n%s", tailLines(n1.proc.Log(), 30))
+		if n1.Proc.Exited() {
+			b.Fatalf("node1 exited during the interval; log:\n%s", testbed.Tail(n1.Proc.Log(), 30))
 		}
 		b.Logf("hasuite node1: %v", f)
-		log := n1.proc.Log()[off1:]
+		log := n1.Proc.Log()[off1:]
 		deaths, late := countLines(log, "is dead"), countLines(log, "late heartbeat")
 		b.Logf("during the interval node1 logged %d death(s), %d late heartbeat(s)", deaths, late)
 		if f.rssKB >= rssTarget {
@@ -218,7 +218,7 @@ func benchFootprintReal(b *testing.B) {
 		off1 := fileSize(n1.LogPath())
 		f := measure(b, func() []int { return pidsInMountNS(ns) }, idle)
 		if !n1.Running() {
-			b.Fatalf("node1 exited during the interval; log:\n%s", tailLines(n1.Log(), 30))
+			b.Fatalf("node1 exited during the interval; log:\n%s", testbed.Tail(n1.Log(), 30))
 		}
 		b.Logf("heartbeat 3.0.6 node1 (keepalive %s, deadtime %s): %v", tm.keepalive, tm.deadtime, f)
 		log := readLog(n1.LogPath())[off1:]
