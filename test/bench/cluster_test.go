@@ -178,14 +178,3 @@ func waitLine(path string, off int64, substr string, pollEvery, timeout time.Dur
 		time.Sleep(pollEvery)
 	}
 }
-
-// countLines counts the lines of s that contain substr.
-func countLines(s, substr string) int {
-	n := 0
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, substr) {
-			n++
-		}
-	}
-	return n
-}

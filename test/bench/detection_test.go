@@ -61,7 +61,7 @@ func benchDetectionOurs(b *testing.B) {
 			off := fileSize(n1.Proc.LogPath())
 			// A death before the kill would be a false one (and would spoil
 			// the trial): count and report it.
-			if c := countLines(n1.Proc.Log()[startOff:], "node node2 is dead"); c > 0 {
+			if c := testbed.CountLines(n1.Proc.Log()[startOff:], "node node2 is dead"); c > 0 {
 				falseDeaths += c
 				b.Logf("trial %d: node1 declared node2 dead %d time(s) before the kill", trial, c)
 			}
@@ -193,8 +193,8 @@ func benchDetectionReal(b *testing.B) {
 			}
 			off := fileSize(n1.LogPath())
 			log := n1.Log()
-			jd := countLines(log[startOff:settledOff], "node node2: is dead")
-			sd := countLines(log[settledOff:off], "node node2: is dead")
+			jd := testbed.CountLines(log[startOff:settledOff], "node node2: is dead")
+			sd := testbed.CountLines(log[settledOff:off], "node node2: is dead")
 			if jd+sd > 0 {
 				b.Logf("attempt %d: node1 declared the live node2 dead %d time(s) while joining, %d time(s) in the steady state", attempt, jd, sd)
 			}

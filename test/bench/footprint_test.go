@@ -176,7 +176,7 @@ func benchFootprintOurs(b *testing.B) {
 		}
 		b.Logf("hasuite node1: %v", f)
 		log := n1.Proc.Log()[off1:]
-		deaths, late := countLines(log, "is dead"), countLines(log, "late heartbeat")
+		deaths, late := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "late heartbeat")
 		b.Logf("during the interval node1 logged %d death(s), %d late heartbeat(s)", deaths, late)
 		if f.rssKB >= rssTarget {
 			b.Logf("TARGET MISSED: RSS %.2f MiB >= 10 MiB", mib(f.rssKB))
@@ -222,9 +222,9 @@ func benchFootprintReal(b *testing.B) {
 		}
 		b.Logf("heartbeat 3.0.6 node1 (keepalive %s, deadtime %s): %v", tm.keepalive, tm.deadtime, f)
 		log := readLog(n1.LogPath())[off1:]
-		deaths, late := countLines(log, "is dead"), countLines(log, "Late heartbeat")
+		deaths, late := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "Late heartbeat")
 		b.Logf("during the interval node1 logged %d death(s), %d late heartbeat(s), %d other WARN/ERROR line(s)",
-			deaths, late, countLines(log, "WARN:")+countLines(log, "ERROR:")-deaths-late)
+			deaths, late, testbed.CountLines(log, "WARN:")+testbed.CountLines(log, "ERROR:")-deaths-late)
 		f.report(b)
 		b.ReportMetric(float64(deaths), "deaths")
 		b.ReportMetric(float64(late), "late-heartbeats")

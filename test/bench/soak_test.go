@@ -126,7 +126,7 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 		deaths, late := 0, lateStats{}
 		for j, n := range nodes {
 			log := n.Proc.Log()[offs[j]:]
-			d, l := countLines(log, "is dead"), scanLate(log)
+			d, l := testbed.CountLines(log, "is dead"), scanLate(log)
 			b.Logf("%s: %d death(s), %d late-heartbeat line(s) in %d episode(s), largest interval %v",
 				n.Name, d, l.lines, l.episodes, l.max)
 			for _, line := range strings.Split(log, "\n") {
@@ -142,7 +142,7 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 		realDeaths, realLate := 0, 0
 		for j, r := range real {
 			log := readLog(r.LogPath())[realOffs[j]:]
-			d, l := countLines(log, "is dead"), countLines(log, "Late heartbeat")
+			d, l := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "Late heartbeat")
 			b.Logf("real heartbeat %s: %d death(s), %d late heartbeat(s), running=%v", r.Node, d, l, r.Running())
 			for _, line := range strings.Split(log, "\n") {
 				if strings.Contains(line, "is dead") {

@@ -232,17 +232,6 @@ func pairWithCable(t *testing.T) (*testbed.Host, *testbed.Host, *ourNode, *ourNo
 	return h1, h2, n1, n2, c
 }
 
-// countLines counts the lines of log that contain s.
-func countLines(log, s string) int {
-	n := 0
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
-}
-
 // stalls records when the test process itself was not scheduled: a
 // goroutine started by TestMain wakes every stallTick and notes every
 // wake-up later than stallReport. The cable's pumps run in this process,

@@ -103,10 +103,10 @@ func TestLossyUDPWithSerial(t *testing.T) {
 		peer string
 		log  string
 	}{{n1, "node2", log1}, {n2, "node1", log2}} {
-		deaths := countLines(x.log, " is dead")
-		late := countLines(x.log, "late heartbeat")
-		flaps := countLines(x.log, "link eth0 to "+x.peer+" dead")
-		serialDead := countLines(x.log, "link "+c.Path(0)+" to ") + countLines(x.log, "link "+c.Path(1)+" to ")
+		deaths := testbed.CountLines(x.log, " is dead")
+		late := testbed.CountLines(x.log, "late heartbeat")
+		flaps := testbed.CountLines(x.log, "link eth0 to "+x.peer+" dead")
+		serialDead := testbed.CountLines(x.log, "link "+c.Path(0)+" to ") + testbed.CountLines(x.log, "link "+c.Path(1)+" to ")
 		t.Logf("%s: %d \"is dead\", %d \"late heartbeat\", %d eth0 link deaths, %d serial link changes", x.n.Name, deaths, late, flaps, serialDead)
 		var excused int
 		for _, line := range strings.Split(grep(x.log, " is dead"), "\n") {

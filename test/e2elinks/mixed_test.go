@@ -102,7 +102,7 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 			t.Errorf("real node logged %q:\n%s", complaint, grep(real.Log(), complaint))
 		}
 	}
-	if d := countLines(ours.Log(), " is dead"); d != 0 {
+	if d := testbed.CountLines(ours.Log(), " is dead"); d != 0 {
 		t.Errorf("ours declared the real node dead %d times:\n%s", d, grep(ours.Log(), " is dead"))
 	}
 	ours.mustRun("end")

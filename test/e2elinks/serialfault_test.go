@@ -113,7 +113,7 @@ func TestSerialFaults(t *testing.T) {
 			if rxBad == 0 {
 				t.Errorf("%s: the noise left rx_bad of %s at 0: bad frames are not counted", x.n.Name, x.tty)
 			}
-			if d := countLines(e2ekit.LogSince(x.n.Log(), x.off), " is dead"); d != 0 {
+			if d := testbed.CountLines(e2ekit.LogSince(x.n.Log(), x.off), " is dead"); d != 0 {
 				t.Errorf("%s: %d peer deaths during serial noise with UDP healthy:\n%s", x.n.Name, d, grep(e2ekit.LogSince(x.n.Log(), x.off), " is dead"))
 			}
 		}
@@ -147,7 +147,7 @@ func TestSerialFaults(t *testing.T) {
 		hold(t, 3*deadtime, serialUp...)
 		n1.waitLinks("node2", map[string]string{"eth0": "up", tty1: "up"}, time.Second)
 		n2.waitLinks("node1", map[string]string{"eth0": "up", tty2: "up"}, time.Second)
-		if d := countLines(e2ekit.LogSince(n1.Log(), o1), " is dead") + countLines(e2ekit.LogSince(n2.Log(), o2), " is dead"); d != 0 {
+		if d := testbed.CountLines(e2ekit.LogSince(n1.Log(), o1), " is dead") + testbed.CountLines(e2ekit.LogSince(n2.Log(), o2), " is dead"); d != 0 {
 			t.Errorf("%d peer deaths while a tty was unplugged with UDP healthy", d)
 		}
 		if l := n1.localLink(tty1); l.LastError != "" {
