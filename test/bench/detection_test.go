@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Detection benchmark parameters.
@@ -74,7 +75,7 @@ func benchDetectionOurs(b *testing.B) {
 			if err != nil {
 				b.Fatalf("trial %d: %v; node1 log:\n%s", trial, err, testbed.Tail(n1.Proc.Log(), 30))
 			}
-			ts, err := parseOurLogTime(w.line)
+			ts, err := e2ekit.ParseLogTime(w.line)
 			if err != nil {
 				b.Fatalf("trial %d: %v", trial, err)
 			}

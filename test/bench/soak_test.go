@@ -39,7 +39,7 @@ func scanLate(log string) lateStats {
 			continue
 		}
 		s.lines++
-		ts, err := parseOurLogTime(l)
+		ts, err := e2ekit.ParseLogTime(l)
 		if err != nil || last.IsZero() || ts.Sub(last) > deadtimeD {
 			s.episodes++
 		}

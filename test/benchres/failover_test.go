@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // observeTimeout bounds how long a trial waits for the takeover to be
@@ -159,14 +160,14 @@ func powerOffNode1(b *testing.B, c *ourCluster, probed []int) (powerOffObs, erro
 		return fail(err)
 	}
 	o.deadSeen = dead.seen
-	if o.deadStamp, err = parseOurLogTime(dead.text); err != nil {
+	if o.deadStamp, err = e2ekit.ParseLogTime(dead.text); err != nil {
 		b.Fatal(err)
 	}
 	decision, _, err := c.n2.log.waitFor(mark, observeTimeout, "\tstart group ")
 	if err != nil {
 		return fail(err)
 	}
-	o.decided, _ = parseOurLogTime(decision.text)
+	o.decided, _ = e2ekit.ParseLogTime(decision.text)
 	started, _, err := c.n2.log.waitFor(mark, observeTimeout, "group ", " started")
 	if err != nil {
 		return fail(err)
