@@ -94,9 +94,15 @@ func authkeys(b *testing.B) string {
 	return fmt.Sprintf("auth 1\n1 sha256 bench-%d-%s\n", os.Getpid(), b.Name())
 }
 
-// newOurNode makes one of our daemons in a host (e2ekit.Node) with the
-// benchmark's configuration; it logs to stderr (its Proc log). Launch runs
-// it without waiting; WaitPeer waits for its peer over the control socket.
+// ours makes one of our daemons on each host (e2ekit.Node), node1 and
+// node2, each with the other as its peer and the benchmark's
+// configuration; they log to stderr (their Proc log). Launch runs one
+// without waiting; WaitPeer waits for its peer over the control socket.
+func (p *pair) ours(b *testing.B, bin string) (n1, n2 *e2ekit.Node) {
+	b.Helper()
+	return newOurNode(b, bin, p.h1, "node1", addr2), newOurNode(b, bin, p.h2, "node2", addr1)
+}
+
 func newOurNode(b *testing.B, bin string, h *testbed.Host, name, peer string) *e2ekit.Node {
 	b.Helper()
 	n := e2ekit.NewNode(b, h, name)

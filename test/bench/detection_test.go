@@ -49,8 +49,7 @@ func benchDetectionOurs(b *testing.B) {
 	trials := envInt(b, "HB_TRIALS", defaultTrials)
 	for i := 0; i < b.N; i++ {
 		p := newPair(b)
-		n1 := newOurNode(b, bin, p.h1, "node1", addr2)
-		n2 := newOurNode(b, bin, p.h2, "node2", addr1)
+		n1, n2 := p.ours(b, bin)
 		n1.Launch()
 		var logD, seenD []time.Duration
 		falseDeaths := 0

@@ -161,8 +161,7 @@ func benchFootprintOurs(b *testing.B) {
 	idle := envDuration(b, "HB_IDLE", defaultIdle)
 	for i := 0; i < b.N; i++ {
 		p := newPair(b)
-		n1 := newOurNode(b, bin, p.h1, "node1", addr2)
-		n2 := newOurNode(b, bin, p.h2, "node2", addr1)
+		n1, n2 := p.ours(b, bin)
 		n1.Launch()
 		n2.Launch()
 		n1.WaitPeer("node2", "active", joinTimeout)

@@ -91,7 +91,8 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 				}
 			}
 		}
-		nodes := []*e2ekit.Node{newOurNode(b, bin, p.h1, "node1", addr2), newOurNode(b, bin, p.h2, "node2", addr1)}
+		n1, n2 := p.ours(b, bin)
+		nodes := []*e2ekit.Node{n1, n2}
 		for _, n := range nodes {
 			n.Launch()
 		}
