@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/hasuite/hasuite/internal/ptycable"
 )
 
 // Tests never open a real watchdog: names under /dev/watchdog are refused
@@ -200,22 +201,13 @@ func TestNoTimeoutNoWarning(t *testing.T) {
 // TestPty drives the device through a pty, as an emulator might: the
 // ioctl fails with ENOTTY (a warning), kicks and the magic close arrive.
 func TestPty(t *testing.T) {
-	master, slave, err := pty.Open()
+	// Raw: bytes pass unchanged.
+	master, slave, err := ptycable.Open(true)
 	if err != nil {
 		t.Skipf("no pty: %v", err)
 	}
 	defer master.Close()
 	name := slave.Name()
-	// Raw output: bytes pass unchanged.
-	tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tio.Oflag &^= unix.OPOST
-	tio.Lflag &^= unix.ICANON | unix.ECHO | unix.ISIG | unix.IEXTEN
-	if err := unix.IoctlSetTermios(int(slave.Fd()), unix.TCSETS, tio); err != nil {
-		t.Fatal(err)
-	}
 	d, err := Open(name, 11*time.Second)
 	slave.Close()
 	if err != nil {

@@ -146,3 +146,7 @@ func killMntNS(id nsID) error {
 	}
 	return killSweep(fmt.Sprintf("mount namespace %d", id.ino), func() []int { return pidsInNS("mnt", id) })
 }
+
+// ProcessGone reports whether pid has exited: no such process, or a
+// zombie (see alive).
+func ProcessGone(pid int) bool { return !alive(pid) }

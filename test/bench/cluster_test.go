@@ -1,16 +1,14 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Addresses of the two nodes (benchmarking range, TESTBED.md).
@@ -30,10 +28,8 @@ const (
 
 // Bounds of the waits.
 const (
-	joinTimeout   = 15 * time.Second
-	deathTimeout  = 5 * time.Second
-	statusTimeout = 2 * time.Second
-	statusPoll    = 5 * time.Millisecond
+	joinTimeout  = 15 * time.Second
+	deathTimeout = 5 * time.Second
 )
 
 // bins are heartbeat, cl_status and hactl; HB_BIN names a directory with
@@ -98,84 +94,21 @@ func authkeys(b *testing.B) string {
 	return fmt.Sprintf("auth 1\n1 sha256 bench-%d-%s\n", os.Getpid(), b.Name())
 }
 
-// ourNode is one of our daemons in a host, logging to stderr (the Proc log).
-type ourNode struct {
-	name   string
-	host   *testbed.Host
-	dir    string
-	bin    string
-	hacf   string
-	keys   string
-	proc   *testbed.Proc
-	runDir string
+// ours makes one of our daemons on each host (e2ekit.Node), node1 and
+// node2, each with the other as its peer and the benchmark's
+// configuration; they log to stderr (their Proc log). Launch runs one
+// without waiting; WaitPeer waits for its peer over the control socket.
+func (p *pair) ours(b *testing.B, bin string) (n1, n2 *e2ekit.Node) {
+	b.Helper()
+	return newOurNode(b, bin, p.h1, "node1", addr2), newOurNode(b, bin, p.h2, "node2", addr1)
 }
 
-func (n *ourNode) confDir() string { return filepath.Join(n.dir, "etc") }
-
-// newOurNode writes the node's configuration under the bed's directory.
-func newOurNode(b *testing.B, bin string, h *testbed.Host, name, peer string) *ourNode {
+func newOurNode(b *testing.B, bin string, h *testbed.Host, name, peer string) *e2ekit.Node {
 	b.Helper()
-	n := &ourNode{name: name, host: h, bin: bin, hacf: ourHACF(peer), keys: authkeys(b),
-		dir: filepath.Join(h.Bed().Dir, h.Name, "hasuite-"+name)}
-	n.runDir = filepath.Join(n.dir, "run")
-	for _, d := range []string{n.confDir(), n.runDir, filepath.Join(n.dir, "state")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(n.confDir(), "ha.cf"), []byte(n.hacf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(n.confDir(), "authkeys"), []byte(n.keys), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	n := e2ekit.NewNode(b, h, name)
+	n.BinDir = bin
+	n.WriteConf(ourHACF(peer), authkeys(b))
 	return n
-}
-
-// start runs the daemon (again); its log goes to a new Proc log file.
-func (n *ourNode) start(b *testing.B) {
-	b.Helper()
-	n.proc = n.host.Start(b, filepath.Join(n.bin, "heartbeat"), "-c", n.confDir(), "-n", n.name,
-		"--run-dir", n.runDir, "--state-dir", filepath.Join(n.dir, "state"))
-}
-
-// status asks the daemon for its status over the control socket (what
-// "hactl status --json" prints).
-func (n *ourNode) status() (*api.Status, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
-	defer cancel()
-	return api.GetStatus(ctx, n.runDir)
-}
-
-// peerState is the state n reports for peer ("" if it cannot tell).
-func (n *ourNode) peerState(peer string) string {
-	st, err := n.status()
-	if err != nil {
-		return ""
-	}
-	for _, ns := range st.Core.Nodes {
-		if ns.Name == peer {
-			return ns.State
-		}
-	}
-	return ""
-}
-
-// waitPeer polls until n reports peer in state want.
-func (n *ourNode) waitPeer(b *testing.B, peer, want string, timeout time.Duration) {
-	b.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		if last = n.peerState(peer); last == want {
-			return
-		}
-		if n.proc.Exited() {
-			b.Fatalf("%s exited (code %d); log:\n%s", n.name, n.proc.ExitCode(), tailLines(n.proc.Log(), 30))
-		}
-		time.Sleep(statusPoll)
-	}
-	b.Fatalf("%s: %s not %q within %v (last %q); log:\n%s", n.name, peer, want, timeout, last, tailLines(n.proc.Log(), 30))
 }
 
 // realHACF is the ha.cf of a real Heartbeat 3.0.6 node.
@@ -195,15 +128,6 @@ crm no
 
 // realAuthkeys: sha1 is the strongest method Heartbeat 3.0.6 has.
 const realAuthkeys = "auth 1\n1 sha1 bench-secret\n"
-
-// tailLines returns the last n lines of s.
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // fileSize is the current size of a log (0 if absent).
 func fileSize(path string) int64 {
@@ -259,15 +183,4 @@ func waitLine(path string, off int64, substr string, pollEvery, timeout time.Dur
 		}
 		time.Sleep(pollEvery)
 	}
-}
-
-// countLines counts the lines of s that contain substr.
-func countLines(s, substr string) int {
-	n := 0
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, substr) {
-			n++
-		}
-	}
-	return n
 }

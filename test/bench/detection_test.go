@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Detection benchmark parameters.
@@ -48,33 +49,32 @@ func benchDetectionOurs(b *testing.B) {
 	trials := envInt(b, "HB_TRIALS", defaultTrials)
 	for i := 0; i < b.N; i++ {
 		p := newPair(b)
-		n1 := newOurNode(b, bin, p.h1, "node1", addr2)
-		n2 := newOurNode(b, bin, p.h2, "node2", addr1)
-		n1.start(b)
+		n1, n2 := p.ours(b, bin)
+		n1.Launch()
 		var logD, seenD []time.Duration
 		falseDeaths := 0
 		for trial := 0; trial < trials; trial++ {
-			n2.start(b)
-			startOff := fileSize(n1.proc.LogPath())
-			n1.waitPeer(b, "node2", "active", joinTimeout)
+			n2.Launch()
+			startOff := fileSize(n1.Proc.LogPath())
+			n1.WaitPeer("node2", "active", joinTimeout)
 			time.Sleep(settleMin + rand.N(settleJitter))
-			off := fileSize(n1.proc.LogPath())
+			off := fileSize(n1.Proc.LogPath())
 			// A death before the kill would be a false one (and would spoil
 			// the trial): count and report it.
-			if c := countLines(n1.proc.Log()[startOff:], "node node2 is dead"); c > 0 {
+			if c := testbed.CountLines(n1.Proc.Log()[startOff:], "node node2 is dead"); c > 0 {
 				falseDeaths += c
 				b.Logf("trial %d: node1 declared node2 dead %d time(s) before the kill", trial, c)
 			}
-			if s := n1.peerState("node2"); s != "active" {
+			if s := n1.PeerState("node2"); s != "active" {
 				b.Logf("trial %d: node2 is %q, not active, at the kill", trial, s)
 			}
 			t := time.Now()
-			n2.proc.Kill()
-			w, err := waitLine(n1.proc.LogPath(), off, "node node2 is dead", linePoll, deathTimeout)
+			n2.Proc.Kill()
+			w, err := waitLine(n1.Proc.LogPath(), off, "node node2 is dead", linePoll, deathTimeout)
 			if err != nil {
-				b.Fatalf("trial %d: %v; node1 log:\n%s", trial, err, tailLines(n1.proc.Log(), 30))
+				b.Fatalf("trial %d: %v; node1 log:\n%s", trial, err, testbed.Tail(n1.Proc.Log(), 30))
 			}
-			ts, err := parseOurLogTime(w.line)
+			ts, err := e2ekit.ParseLogTime(w.line)
 			if err != nil {
 				b.Fatalf("trial %d: %v", trial, err)
 			}
@@ -171,7 +171,7 @@ func benchDetectionReal(b *testing.B) {
 			spoil := func(why string) {
 				spoiled++
 				fresh = true
-				b.Logf("attempt %d spoiled: %s; node1 log:\n%s", attempt, why, tailLines(n1.Log(), 8))
+				b.Logf("attempt %d spoiled: %s; node1 log:\n%s", attempt, why, testbed.Tail(n1.Log(), 8))
 			}
 			if !realWait(b, n1, realJoinTimeout, func(out string, _ int) bool { return out == "active" }, "nodestatus", "node2") {
 				spoil("node1 never saw node2 active")
@@ -193,8 +193,8 @@ func benchDetectionReal(b *testing.B) {
 			}
 			off := fileSize(n1.LogPath())
 			log := n1.Log()
-			jd := countLines(log[startOff:settledOff], "node node2: is dead")
-			sd := countLines(log[settledOff:off], "node node2: is dead")
+			jd := testbed.CountLines(log[startOff:settledOff], "node node2: is dead")
+			sd := testbed.CountLines(log[settledOff:off], "node node2: is dead")
 			if jd+sd > 0 {
 				b.Logf("attempt %d: node1 declared the live node2 dead %d time(s) while joining, %d time(s) in the steady state", attempt, jd, sd)
 			}
@@ -206,7 +206,7 @@ func benchDetectionReal(b *testing.B) {
 			if err != nil {
 				missed++
 				fresh = true
-				b.Logf("attempt %d: %v; node1 log:\n%s", attempt, err, tailLines(n1.Log(), 20))
+				b.Logf("attempt %d: %v; node1 log:\n%s", attempt, err, testbed.Tail(n1.Log(), 20))
 				continue
 			}
 			seenD = append(seenD, w.seen.Sub(t))

@@ -161,22 +161,21 @@ func benchFootprintOurs(b *testing.B) {
 	idle := envDuration(b, "HB_IDLE", defaultIdle)
 	for i := 0; i < b.N; i++ {
 		p := newPair(b)
-		n1 := newOurNode(b, bin, p.h1, "node1", addr2)
-		n2 := newOurNode(b, bin, p.h2, "node2", addr1)
-		n1.start(b)
-		n2.start(b)
-		n1.waitPeer(b, "node2", "active", joinTimeout)
-		n2.waitPeer(b, "node1", "active", joinTimeout)
+		n1, n2 := p.ours(b, bin)
+		n1.Launch()
+		n2.Launch()
+		n1.WaitPeer("node2", "active", joinTimeout)
+		n2.WaitPeer("node1", "active", joinTimeout)
 		time.Sleep(warmUp)
-		off1 := fileSize(n1.proc.LogPath())
-		pid := n1.proc.Pid()
+		off1 := fileSize(n1.Proc.LogPath())
+		pid := n1.Proc.Pid()
 		f := measure(b, func() []int { return []int{pid} }, idle)
-		if n1.proc.Exited() {
-			b.Fatalf("node1 exited during the interval; log:\n%s", tailLines(n1.proc.Log(), 30))
+		if n1.Proc.Exited() {
+			b.Fatalf("node1 exited during the interval; log:\n%s", testbed.Tail(n1.Proc.Log(), 30))
 		}
 		b.Logf("hasuite node1: %v", f)
-		log := n1.proc.Log()[off1:]
-		deaths, late := countLines(log, "is dead"), countLines(log, "late heartbeat")
+		log := n1.Proc.Log()[off1:]
+		deaths, late := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "late heartbeat")
 		b.Logf("during the interval node1 logged %d death(s), %d late heartbeat(s)", deaths, late)
 		if f.rssKB >= rssTarget {
 			b.Logf("TARGET MISSED: RSS %.2f MiB >= 10 MiB", mib(f.rssKB))
@@ -218,13 +217,13 @@ func benchFootprintReal(b *testing.B) {
 		off1 := fileSize(n1.LogPath())
 		f := measure(b, func() []int { return pidsInMountNS(ns) }, idle)
 		if !n1.Running() {
-			b.Fatalf("node1 exited during the interval; log:\n%s", tailLines(n1.Log(), 30))
+			b.Fatalf("node1 exited during the interval; log:\n%s", testbed.Tail(n1.Log(), 30))
 		}
 		b.Logf("heartbeat 3.0.6 node1 (keepalive %s, deadtime %s): %v", tm.keepalive, tm.deadtime, f)
 		log := readLog(n1.LogPath())[off1:]
-		deaths, late := countLines(log, "is dead"), countLines(log, "Late heartbeat")
+		deaths, late := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "Late heartbeat")
 		b.Logf("during the interval node1 logged %d death(s), %d late heartbeat(s), %d other WARN/ERROR line(s)",
-			deaths, late, countLines(log, "WARN:")+countLines(log, "ERROR:")-deaths-late)
+			deaths, late, testbed.CountLines(log, "WARN:")+testbed.CountLines(log, "ERROR:")-deaths-late)
 		f.report(b)
 		b.ReportMetric(float64(deaths), "deaths")
 		b.ReportMetric(float64(late), "late-heartbeats")

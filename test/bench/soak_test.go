@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 const (
@@ -38,7 +39,7 @@ func scanLate(log string) lateStats {
 			continue
 		}
 		s.lines++
-		ts, err := parseOurLogTime(l)
+		ts, err := e2ekit.ParseLogTime(l)
 		if err != nil || last.IsZero() || ts.Sub(last) > deadtimeD {
 			s.episodes++
 		}
@@ -90,18 +91,19 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 				}
 			}
 		}
-		nodes := []*ourNode{newOurNode(b, bin, p.h1, "node1", addr2), newOurNode(b, bin, p.h2, "node2", addr1)}
+		n1, n2 := p.ours(b, bin)
+		nodes := []*e2ekit.Node{n1, n2}
 		for _, n := range nodes {
-			n.start(b)
+			n.Launch()
 		}
-		nodes[0].waitPeer(b, "node2", "active", joinTimeout)
-		nodes[1].waitPeer(b, "node1", "active", joinTimeout)
-		offs := []int64{fileSize(nodes[0].proc.LogPath()), fileSize(nodes[1].proc.LogPath())}
+		nodes[0].WaitPeer("node2", "active", joinTimeout)
+		nodes[1].WaitPeer("node1", "active", joinTimeout)
+		offs := []int64{fileSize(nodes[0].Proc.LogPath()), fileSize(nodes[1].Proc.LogPath())}
 		var realOffs []int64
 		for _, r := range real {
 			realOffs = append(realOffs, fileSize(r.LogPath()))
 		}
-		pid1 := nodes[0].proc.Pid()
+		pid1 := nodes[0].Proc.Pid()
 		cpu0, err := readProc(pid1)
 		if err != nil {
 			b.Fatal(err)
@@ -111,9 +113,9 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 		for elapsed := time.Duration(0); elapsed < soak; elapsed = time.Since(start) {
 			time.Sleep(min(soakCheck, soak-elapsed))
 			for _, n := range nodes {
-				if n.proc.Exited() {
-					b.Fatalf("%s exited after %v of the soak (code %d); log:\n%s", n.name,
-						time.Since(start).Round(time.Second), n.proc.ExitCode(), tailLines(n.proc.Log(), 30))
+				if n.Proc.Exited() {
+					b.Fatalf("%s exited after %v of the soak (code %d); log:\n%s", n.Name,
+						time.Since(start).Round(time.Second), n.Proc.ExitCode(), testbed.Tail(n.Proc.Log(), 30))
 				}
 			}
 		}
@@ -124,10 +126,10 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 		}
 		deaths, late := 0, lateStats{}
 		for j, n := range nodes {
-			log := n.proc.Log()[offs[j]:]
-			d, l := countLines(log, "is dead"), scanLate(log)
+			log := n.Proc.Log()[offs[j]:]
+			d, l := testbed.CountLines(log, "is dead"), scanLate(log)
 			b.Logf("%s: %d death(s), %d late-heartbeat line(s) in %d episode(s), largest interval %v",
-				n.name, d, l.lines, l.episodes, l.max)
+				n.Name, d, l.lines, l.episodes, l.max)
 			for _, line := range strings.Split(log, "\n") {
 				if strings.Contains(line, "is dead") || strings.Contains(line, "late heartbeat") {
 					b.Logf("  %s", line)
@@ -141,7 +143,7 @@ func BenchmarkNoFalseDeaths(b *testing.B) {
 		realDeaths, realLate := 0, 0
 		for j, r := range real {
 			log := readLog(r.LogPath())[realOffs[j]:]
-			d, l := countLines(log, "is dead"), countLines(log, "Late heartbeat")
+			d, l := testbed.CountLines(log, "is dead"), testbed.CountLines(log, "Late heartbeat")
 			b.Logf("real heartbeat %s: %d death(s), %d late heartbeat(s), running=%v", r.Node, d, l, r.Running())
 			for _, line := range strings.Split(log, "\n") {
 				if strings.Contains(line, "is dead") {

@@ -11,19 +11,6 @@ import (
 	"time"
 )
 
-// ourLogTime is the timestamp layout of the daemon's log (heartbeat/daemon
-// logging.go): milliseconds, truncated.
-const ourLogTime = "2006-01-02T15:04:05.000Z07:00"
-
-// parseOurLogTime reads the timestamp that starts one of our log lines.
-func parseOurLogTime(line string) (time.Time, error) {
-	ts, _, ok := strings.Cut(line, "\t")
-	if !ok {
-		return time.Time{}, fmt.Errorf("no timestamp in %q", line)
-	}
-	return time.Parse(ourLogTime, ts)
-}
-
 // summary holds the order statistics of a sample.
 type summary struct {
 	n                       int
@@ -217,23 +204,6 @@ func pidsInMountNS(ns string) []int {
 		}
 	}
 	return out
-}
-
-// TestParseOurLogTime checks the timestamp parser on a line as the daemon
-// writes it.
-func TestParseOurLogTime(t *testing.T) {
-	line := "2025-11-22T05:37:00.123Z\tWARN\tnode node2 is dead\t{\"node\": \"node2\"}"
-	ts, err := parseOurLogTime(line)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := time.Date(2025, 11, 22, 5, 37, 0, 123e6, time.UTC)
-	if !ts.Equal(want) {
-		t.Fatalf("got %v, want %v", ts, want)
-	}
-	if _, err := parseOurLogTime("garbage"); err == nil {
-		t.Fatal("parsed a line without a timestamp")
-	}
 }
 
 func TestPercentile(t *testing.T) {

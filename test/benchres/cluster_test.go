@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasuite/hasuite/heartbeat/api"
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // Addresses (benchmarking range, TESTBED.md).
@@ -39,7 +39,6 @@ const (
 	steadyTimeout = 20 * time.Second
 	moveTimeout   = 10 * time.Second
 	cmdTimeout    = 30 * time.Second
-	statusTimeout = 2 * time.Second
 	pollEvery     = 5 * time.Millisecond
 	probeEvery    = time.Millisecond
 	probeTimeout  = 200 * time.Millisecond
@@ -95,16 +94,11 @@ func machineLoad() string {
 	return fmt.Sprintf("loadavg %s; cpu pressure %s", strings.TrimSpace(string(la)), first)
 }
 
+// macOf is the MAC of the host's eth0.
 func macOf(b *testing.B, h *testbed.Host) net.HardwareAddr {
 	b.Helper()
-	var mac net.HardwareAddr
-	if err := h.Do(func() error {
-		ifi, err := net.InterfaceByName("eth0")
-		if err == nil {
-			mac = ifi.HardwareAddr
-		}
-		return err
-	}); err != nil {
+	mac, err := net.ParseMAC(e2ekit.MACOf(b, h))
+	if err != nil {
 		b.Fatalf("MAC of %s: %v", h.Name, err)
 	}
 	return mac
@@ -154,19 +148,13 @@ func (n *net3) macOfNode(node string) net.HardwareAddr {
 // ---------------------------------------------------------------------------
 // Our daemon.
 
-// ourNode is one of our daemons, logging into <dir>/log/ha-log (the path
-// that testbed dumps when a benchmark fails).
+// ourNode is one of our daemons (e2ekit.Node), logging into
+// <Dir>/log/ha-log (the path that testbed dumps when a benchmark fails);
+// log follows that file.
 type ourNode struct {
-	name     string
-	host     *testbed.Host
-	bin      string
-	dir      string
-	confDir  string
-	runDir   string
-	stateDir string
-	logPath  string
-	proc     *testbed.Proc
-	log      *logFollower
+	*e2ekit.Node
+	logPath string
+	log     *logFollower
 }
 
 func ourHACF(peer, logfile string) string {
@@ -196,28 +184,14 @@ func haresourcesLine(vips []netip.Addr) string {
 
 func newOurNode(b *testing.B, bin string, h *testbed.Host, name, peer string, vips []netip.Addr) *ourNode {
 	b.Helper()
-	dir := filepath.Join(h.Bed().Dir, h.Name, "hasuite")
-	n := &ourNode{name: name, host: h, bin: bin, dir: dir, confDir: filepath.Join(dir, "etc"),
-		runDir: filepath.Join(dir, "run"), stateDir: filepath.Join(dir, "state"), logPath: filepath.Join(dir, "log", "ha-log")}
-	for _, d := range []string{n.confDir, n.runDir, n.stateDir, filepath.Dir(n.logPath)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			b.Fatal(err)
-		}
+	n := &ourNode{Node: e2ekit.NewNode(b, h, name)}
+	n.BinDir = bin
+	n.logPath = filepath.Join(n.Dir, "log", "ha-log")
+	if err := os.MkdirAll(filepath.Dir(n.logPath), 0o755); err != nil {
+		b.Fatal(err)
 	}
-	files := map[string]string{
-		"ha.cf":       ourHACF(peer, n.logPath),
-		"authkeys":    fmt.Sprintf("auth 1\n1 sha256 benchres-%d\n", os.Getpid()),
-		"haresources": haresourcesLine(vips),
-	}
-	for f, content := range files {
-		mode := os.FileMode(0o644)
-		if f == "authkeys" {
-			mode = 0o600
-		}
-		if err := os.WriteFile(filepath.Join(n.confDir, f), []byte(content), mode); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n.WriteConf(ourHACF(peer, n.logPath), fmt.Sprintf("auth 1\n1 sha256 benchres-%d\n", os.Getpid()))
+	e2ekit.WriteFile(b, filepath.Join(n.ConfDir, "haresources"), haresourcesLine(vips), 0o644)
 	lf, err := followLog(n.logPath)
 	if err != nil {
 		b.Fatal(err)
@@ -227,39 +201,13 @@ func newOurNode(b *testing.B, bin string, h *testbed.Host, name, peer string, vi
 	return n
 }
 
-func (n *ourNode) start(b *testing.B) {
-	b.Helper()
-	n.proc = n.host.Start(b, filepath.Join(n.bin, "heartbeat"), "-c", n.confDir, "-n", n.name,
-		"--run-dir", n.runDir, "--state-dir", n.stateDir)
-}
-
-func (n *ourNode) status() (*api.Status, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
-	defer cancel()
-	return api.GetStatus(ctx, n.runDir)
-}
-
 // holding is what the node says it holds ("" when it does not answer).
 func (n *ourNode) holding() string {
-	st, err := n.status()
+	st, err := n.SocketStatus()
 	if err != nil {
 		return ""
 	}
 	return st.Resources
-}
-
-// peerState is the state n reports for peer ("" if it cannot tell).
-func (n *ourNode) peerState(peer string) string {
-	st, err := n.status()
-	if err != nil {
-		return ""
-	}
-	for _, ns := range st.Core.Nodes {
-		if ns.Name == peer {
-			return ns.State
-		}
-	}
-	return ""
 }
 
 // tail is the end of the node's log, for failure messages.
@@ -273,8 +221,8 @@ func (n *ourNode) tail(lines int) string {
 		ls = ls[len(ls)-lines:]
 	}
 	s := strings.Join(ls, "\n")
-	if n.proc != nil && n.proc.Exited() {
-		s += fmt.Sprintf("\n(daemon exited, code %d; stderr:\n%s)", n.proc.ExitCode(), n.proc.Log())
+	if n.Proc != nil && n.Proc.Exited() {
+		s += fmt.Sprintf("\n(daemon exited, code %d; stderr:\n%s)", n.Proc.ExitCode(), n.Proc.Log())
 	}
 	return s
 }
@@ -293,8 +241,8 @@ func newOurCluster(b *testing.B, nVIPs int) *ourCluster {
 	c.n1 = newOurNode(b, bin, c.h1, "node1", addr2, c.vips)
 	c.n2 = newOurNode(b, bin, c.h2, "node2", addr1, c.vips)
 	b.Cleanup(func() { b.Logf("daemon logs: %s", c.health()) })
-	c.n1.start(b)
-	c.n2.start(b)
+	c.n1.Launch()
+	c.n2.Launch()
 	c.waitHolder(b, "node1", steadyTimeout)
 	return c
 }
@@ -315,7 +263,7 @@ func (c *ourCluster) health() string {
 		data, _ := os.ReadFile(n.logPath)
 		s := string(data)
 		parts = append(parts, fmt.Sprintf("%s: %d \"is dead\", %d \"late heartbeat\", %d \"returning after partition\"",
-			n.name, strings.Count(s, " is dead\t"), strings.Count(s, "late heartbeat"), strings.Count(s, "returning after partition")))
+			n.Name, strings.Count(s, " is dead\t"), strings.Count(s, "late heartbeat"), strings.Count(s, "returning after partition")))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -340,20 +288,20 @@ func (c *ourCluster) tryWaitHolder(b *testing.B, holder string, timeout time.Dur
 	deadline := time.Now().Add(timeout)
 	var hs, os_, ps string
 	for time.Now().Before(deadline) {
-		hs, os_, ps = h.holding(), o.holding(), h.peerState(o.name)
+		hs, os_, ps = h.holding(), o.holding(), h.PeerState(o.Name)
 		if (hs == "local" || hs == "all" || hs == "foreign") && os_ == "none" && ps == "active" &&
-			c.vipsOn(b, h.host) == len(c.vips) && c.vipsOn(b, o.host) == 0 {
+			c.vipsOn(b, h.Host) == len(c.vips) && c.vipsOn(b, o.Host) == 0 {
 			return nil
 		}
 		for _, n := range []*ourNode{c.n1, c.n2} {
-			if n.proc != nil && n.proc.Exited() {
-				b.Fatalf("%s exited; log:\n%s", n.name, n.tail(30))
+			if n.Proc != nil && n.Proc.Exited() {
+				b.Fatalf("%s exited; log:\n%s", n.Name, n.tail(30))
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not the steady holder within %v (holds %q, peer %q holds %q, sees peer %q)\n%s",
-		holder, timeout, hs, o.name, os_, ps, c.logs(25))
+		holder, timeout, hs, o.Name, os_, ps, c.logs(25))
 }
 
 // logs is the end of both daemons' logs, for failure messages.
@@ -371,8 +319,8 @@ func (c *ourCluster) reset(b *testing.B) {
 	}
 	c.startHTTPD(b, "node1")
 	c.startHTTPD(b, "node2")
-	c.n1.start(b)
-	c.n2.start(b)
+	c.n1.Launch()
+	c.n2.Launch()
 	c.waitHolder(b, "node1", steadyTimeout)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // observeTimeout bounds how long a trial waits for the takeover to be
@@ -159,14 +160,14 @@ func powerOffNode1(b *testing.B, c *ourCluster, probed []int) (powerOffObs, erro
 		return fail(err)
 	}
 	o.deadSeen = dead.seen
-	if o.deadStamp, err = parseOurLogTime(dead.text); err != nil {
+	if o.deadStamp, err = e2ekit.ParseLogTime(dead.text); err != nil {
 		b.Fatal(err)
 	}
 	decision, _, err := c.n2.log.waitFor(mark, observeTimeout, "\tstart group ")
 	if err != nil {
 		return fail(err)
 	}
-	o.decided, _ = parseOurLogTime(decision.text)
+	o.decided, _ = e2ekit.ParseLogTime(decision.text)
 	started, _, err := c.n2.log.waitFor(mark, observeTimeout, "group ", " started")
 	if err != nil {
 		return fail(err)
@@ -229,7 +230,7 @@ func restartNode1(b *testing.B, c *ourCluster, measure bool) (failbackObs, error
 	c.h1.PowerOn()
 	c.startHTTPD(b, "node1")
 	if !measure {
-		c.n1.start(b)
+		c.n1.Launch()
 		return fo, c.tryWaitHolder(b, "node1", steadyTimeout)
 	}
 	vip := c.vips[0]
@@ -247,7 +248,7 @@ func restartNode1(b *testing.B, c *ourCluster, measure bool) (failbackObs, error
 	}
 	time.Sleep(baseline)
 	tStart := time.Now()
-	c.n1.start(b)
+	c.n1.Launch()
 	ok := waitAll(steadyTimeout, func() bool {
 		_, ok := firstAnswer(pr.snapshot(), "node1", 0, tStart)
 		_, ok2 := w.cap.firstSynack(vip, c.mac1, tStart)
@@ -462,7 +463,7 @@ func standbyMove(b *testing.B, c *ourCluster, holder, other string, vip netip.Ad
 	}
 	time.Sleep(baseline)
 	t0 := time.Now()
-	out, err := runTool(c.bin, "hb_standby", "--run-dir", c.node(holder).runDir, "all")
+	out, err := runTool(c.bin, "hb_standby", "--run-dir", c.node(holder).RunDir, "all")
 	so.cmdTook, so.cmdOut = time.Since(t0), strings.TrimSpace(out)
 	if err != nil {
 		probes, _ := stopProber(b, pr)

@@ -166,19 +166,6 @@ func containsAll(s string, subs []string) bool {
 	return true
 }
 
-// ourLogTime is the timestamp layout of the daemon's log (heartbeat/daemon
-// logging.go): milliseconds, truncated.
-const ourLogTime = "2006-01-02T15:04:05.000Z07:00"
-
-// parseOurLogTime reads the timestamp that starts one of our log lines.
-func parseOurLogTime(line string) (time.Time, error) {
-	ts, _, ok := strings.Cut(line, "\t")
-	if !ok {
-		return time.Time{}, fmt.Errorf("no timestamp in %q", line)
-	}
-	return time.Parse(ourLogTime, ts)
-}
-
 // logField returns the value of a zap console field ("took": "1.2ms") in the
 // JSON part of a log line.
 func logField(line, key string) string {

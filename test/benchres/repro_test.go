@@ -25,7 +25,7 @@ func BenchmarkReproFailbackFalseDeath(b *testing.B) {
 	c.h1.PowerOn()
 	c.startHTTPD(b, "node1")
 	mark := c.n2.log.mark()
-	c.n1.start(b)
+	c.n1.Launch()
 	if _, _, err := c.n2.log.waitFor(mark, steadyTimeout, "\tstop group "); err != nil {
 		b.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func TestGracefulStopAnnouncesShutdoneSoPeerSeesDeadBeforeDeadtime(t *testing.T)
 	stopped := make(chan stopResult, 1)
 	go func() {
 		r := n2.Heartbeat("-k")
-		stopped <- stopResult{r, processGone(pid)} // checked the moment -k returns
+		stopped <- stopResult{r, testbed.ProcessGone(pid)} // checked the moment -k returns
 	}()
 	took := n1.measureUntil(start, deadtime+5*time.Second, "dead", "nodestatus", "node2")
 	var sr stopResult

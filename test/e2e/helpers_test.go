@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -106,22 +105,6 @@ func (n *ourNode) waitPeerDeadtime(peer string, want time.Duration) {
 	}); !ok {
 		n.T.Fatalf("%s: deadtime applied to %s is %v, want %v", n.Name, peer, got, want)
 	}
-}
-
-// processGone reports whether pid has exited (gone or a zombie).
-func processGone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the command name in parentheses, which may hold spaces.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return false
-	}
-	st := s[i+2]
-	return st == 'Z' || st == 'X'
 }
 
 // pair is the usual two-node set-up: node1 (198.18.0.1) and node2

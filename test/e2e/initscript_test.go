@@ -193,7 +193,7 @@ func TestInitScriptStartsRestartsAndStopsWithoutMovingThePeersGroup(t *testing.T
 	if second == 0 || second == first {
 		t.Errorf("restart: pid %d before, %d after, want a new daemon", first, second)
 	}
-	if !processGone(first) {
+	if !testbed.ProcessGone(first) {
 		t.Errorf("restart: the first daemon (pid %d) still runs", first)
 	}
 	n1.WaitNodeStatus("node2", "active", joinBound)
@@ -225,7 +225,7 @@ func TestInitScriptStartsRestartsAndStopsWithoutMovingThePeersGroup(t *testing.T
 	if r := n2.run(n2.ConfDir, "stop"); r.Code != 0 || !strings.Contains(r.Stdout, "Stopping High-Availability services: Done.") {
 		t.Fatalf("stop = %v", r)
 	}
-	if !processGone(second) {
+	if !testbed.ProcessGone(second) {
 		t.Errorf("stop returned but the daemon (pid %d) still runs", second)
 	}
 	if r := n2.run(n2.ConfDir, "status"); r.Code != 3 || !strings.Contains(r.Stdout, "stopped") {

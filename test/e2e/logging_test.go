@@ -139,7 +139,7 @@ func TestABlockedLogNeitherStallsTheHeartbeatNorTheStop(t *testing.T) {
 	if r := n1.Heartbeat("-k"); r.Code != 0 {
 		t.Fatalf("heartbeat -k with the log blocked = %v", r)
 	}
-	if !processGone(n1.Proc.Pid()) {
+	if !testbed.ProcessGone(n1.Proc.Pid()) {
 		t.Errorf("heartbeat -k returned 0 but node1 (pid %d) still runs", n1.Proc.Pid())
 	}
 }
@@ -242,7 +242,7 @@ func TestTheDaemonStartsWithoutSyslogAndDeliversOnceItIsBack(t *testing.T) {
 				t.Fatalf("heartbeat -k = %v", r)
 			}
 			sl.readUntil("heartbeat stopped", joinBound)
-			if !processGone(n.Proc.Pid()) {
+			if !testbed.ProcessGone(n.Proc.Pid()) {
 				t.Errorf("heartbeat -k returned 0 but the daemon (pid %d) still runs", n.Proc.Pid())
 			}
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/internal/ptycable"
 	"github.com/hasuite/hasuite/internal/testbed"
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
@@ -212,7 +213,7 @@ func (n *ourNode) waitLog(off int, s string, timeout time.Duration) {
 // node2 (198.18.0.2) on one switch (eth0) and a pty cable between them;
 // each daemon's serial path is its end's symlink. It returns once both
 // nodes are active and see both links up.
-func pairWithCable(t *testing.T) (*testbed.Host, *testbed.Host, *ourNode, *ourNode, *cable) {
+func pairWithCable(t *testing.T) (*testbed.Host, *testbed.Host, *ourNode, *ourNode, *ptycable.Cable) {
 	t.Helper()
 	b, locks := newBed(t)
 	sw := b.AddSwitch("lan")
@@ -220,26 +221,15 @@ func pairWithCable(t *testing.T) (*testbed.Host, *testbed.Host, *ourNode, *ourNo
 	h1.Connect(sw, "eth0", "198.18.0.1/24")
 	h2.Connect(sw, "eth0", "198.18.0.2/24")
 	c := newCable(t, b, locks)
-	n1 := startOurs(t, h1, "node1", linksHACF("198.18.0.2", c.path[0]), sha256Authkeys)
-	n2 := startOurs(t, h2, "node2", linksHACF("198.18.0.1", c.path[1]), sha256Authkeys)
+	n1 := startOurs(t, h1, "node1", linksHACF("198.18.0.2", c.Path(0)), sha256Authkeys)
+	n2 := startOurs(t, h2, "node2", linksHACF("198.18.0.1", c.Path(1)), sha256Authkeys)
 	start := time.Now()
 	n1.WaitClStatus(joinBound, "active", "nodestatus", "node2")
 	n2.WaitClStatus(joinBound, "active", "nodestatus", "node1")
-	n1.waitLinks("node2", map[string]string{"eth0": "up", c.path[0]: "up"}, joinBound)
-	n2.waitLinks("node1", map[string]string{"eth0": "up", c.path[1]: "up"}, joinBound)
+	n1.waitLinks("node2", map[string]string{"eth0": "up", c.Path(0): "up"}, joinBound)
+	n2.waitLinks("node1", map[string]string{"eth0": "up", c.Path(1): "up"}, joinBound)
 	t.Logf("join: both active, both links up after %v", time.Since(start).Round(time.Millisecond))
 	return h1, h2, n1, n2, c
-}
-
-// countLines counts the lines of log that contain s.
-func countLines(log, s string) int {
-	n := 0
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
 }
 
 // stalls records when the test process itself was not scheduled: a

@@ -22,7 +22,7 @@ import (
 func TestUDPAndSerialLinks(t *testing.T) {
 	t.Parallel()
 	h1, _, n1, n2, c := pairWithCable(t)
-	tty1, tty2 := c.path[0], c.path[1]
+	tty1, tty2 := c.Path(0), c.Path(1)
 	bothUp1 := map[string]string{"eth0": "up", tty1: "up"}
 	bothUp2 := map[string]string{"eth0": "up", tty2: "up"}
 	active := []probe{
@@ -111,7 +111,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 	t.Run("d_cut_serial", func(t *testing.T) {
 		off1, off2 := len(n1.Log()), len(n2.Log())
 		start := time.Now()
-		c.setCut(true)
+		c.SetCut(true)
 		took := measure(t, start, 10*detectBound,
 			probe{n1, "dead", []string{"hblinkstatus", "node2", tty1}},
 			probe{n2, "dead", []string{"hblinkstatus", "node1", tty2}})
@@ -129,7 +129,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 		n2.waitLog(off2, "link "+tty2+" to node1 dead, 1 of 2 paths up", 5*time.Second)
 
 		start = time.Now()
-		c.setCut(false)
+		c.SetCut(false)
 		took = measure(t, start, 10*recoverBound,
 			probe{n1, "up", []string{"hblinkstatus", "node2", tty1}},
 			probe{n2, "up", []string{"hblinkstatus", "node1", tty2}})
@@ -153,7 +153,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		c.setCut(true)
+		c.SetCut(true)
 		h1.LinkDown("eth0")
 		took := measure(t, start, 10*detectBound,
 			probe{n1, "dead", []string{"nodestatus", "node2"}},
@@ -171,7 +171,7 @@ func TestUDPAndSerialLinks(t *testing.T) {
 		n2.mustRun("both cut")
 
 		start = time.Now()
-		c.setCut(false)
+		c.SetCut(false)
 		h1.LinkUp("eth0")
 		took = measure(t, start, joinBound, active...)
 		t.Logf("both restored: node1 sees node2 active after %v, node2 sees node1 active after %v",

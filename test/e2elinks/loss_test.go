@@ -86,13 +86,13 @@ func TestLossyUDPWithSerial(t *testing.T) {
 	l12, l21 := loss(dtx1, drx2), loss(dtx2, drx1)
 	log1, log2 := e2ekit.LogSince(n1.Log(), off1), e2ekit.LogSince(n2.Log(), off2)
 	t.Logf("soak %v (%d polls of both nodes): UDP loss seen node1->node2 %.1f%% (%d/%d), node2->node1 %.1f%% (%d/%d); serial carried %d and %d bytes",
-		soaked.Round(time.Millisecond), polls, l12, drx2, dtx1, l21, drx1, dtx2, c.bytesCarried(0), c.bytesCarried(1))
+		soaked.Round(time.Millisecond), polls, l12, drx2, dtx1, l21, drx1, dtx2, c.BytesCarried(0), c.BytesCarried(1))
 	if len(cpu) > 1 {
 		first, last := cpu[0], cpu[len(cpu)-1]
 		t.Logf("CPU used by the daemons over the soak: node1 %v, node2 %v",
 			time.Duration(last.ticks[0]-first.ticks[0])*clockTick, time.Duration(last.ticks[1]-first.ticks[1])*clockTick)
 	}
-	if g := c.stalls(); len(g) > 0 {
+	if g := c.Stalls(); len(g) > 0 {
 		t.Logf("the serial cable was silent for more than %v %d times: %v", gapReport, len(g), g)
 	}
 	if s := stalls.between(start, time.Now()); len(s) > 0 {
@@ -103,10 +103,10 @@ func TestLossyUDPWithSerial(t *testing.T) {
 		peer string
 		log  string
 	}{{n1, "node2", log1}, {n2, "node1", log2}} {
-		deaths := countLines(x.log, " is dead")
-		late := countLines(x.log, "late heartbeat")
-		flaps := countLines(x.log, "link eth0 to "+x.peer+" dead")
-		serialDead := countLines(x.log, "link "+c.path[0]+" to ") + countLines(x.log, "link "+c.path[1]+" to ")
+		deaths := testbed.CountLines(x.log, " is dead")
+		late := testbed.CountLines(x.log, "late heartbeat")
+		flaps := testbed.CountLines(x.log, "link eth0 to "+x.peer+" dead")
+		serialDead := testbed.CountLines(x.log, "link "+c.Path(0)+" to ") + testbed.CountLines(x.log, "link "+c.Path(1)+" to ")
 		t.Logf("%s: %d \"is dead\", %d \"late heartbeat\", %d eth0 link deaths, %d serial link changes", x.n.Name, deaths, late, flaps, serialDead)
 		var excused int
 		for _, line := range strings.Split(grep(x.log, " is dead"), "\n") {

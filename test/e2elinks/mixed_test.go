@@ -36,8 +36,8 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 	b, locks := newBed(t)
 	h1, h2 := b.AddHost("node1"), b.AddHost("node2")
 	c := newCable(t, b, locks)
-	realTTY := c.device(1) // the real node's tty: the pty slave itself
-	ourTTY := c.path[0]
+	realTTY := c.Device(1) // the real node's tty: the pty slave itself
+	ourTTY := c.Path(0)
 	const authkeys = "auth 1\n1 md5 s3cret\n"
 	common := "keepalive 1\ndeadtime 10\nwarntime 5\ninitdead 20\nbaud 19200\n"
 	ours := startOurs(t, h1, "node1",
@@ -102,7 +102,7 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 			t.Errorf("real node logged %q:\n%s", complaint, grep(real.Log(), complaint))
 		}
 	}
-	if d := countLines(ours.Log(), " is dead"); d != 0 {
+	if d := testbed.CountLines(ours.Log(), " is dead"); d != 0 {
 		t.Errorf("ours declared the real node dead %d times:\n%s", d, grep(ours.Log(), " is dead"))
 	}
 	ours.mustRun("end")
@@ -117,7 +117,7 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 	// The cable is the only path: cut it and both sides lose each other
 	// after deadtime; restore it and they are active again.
 	start = time.Now()
-	c.setCut(true)
+	c.SetCut(true)
 	took := measure(t, start, mixedDeadBound, probe{ours, "dead", []string{"nodestatus", "node2"}})
 	real.WaitNodeStatus(t, "node1", "dead", mixedDeadBound)
 	t.Logf("cable cut: ours declared the real node dead after %v, the real node declared ours dead after %v (deadtime 10s)",
@@ -126,7 +126,7 @@ func TestMixedSerialOnlyWithRealHeartbeat306(t *testing.T) {
 		t.Errorf("ours declared the real node dead %v after the cut, before deadtime 10s", took[0])
 	}
 	start = time.Now()
-	c.setCut(false)
+	c.SetCut(false)
 	real.WaitNodeStatus(t, "node1", "active", mixedJoinBound)
 	ours.WaitClStatus(mixedJoinBound, "active", "nodestatus", "node2")
 	real.WaitClStatus(t, mixedJoinBound, "up", "hblinkstatus", "node1", realTTY)

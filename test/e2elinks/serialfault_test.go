@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasuite/hasuite/internal/ptycable"
 	"github.com/hasuite/hasuite/internal/testbed"
 	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
@@ -30,7 +31,7 @@ const noiseFor = 3 * time.Second
 func TestSerialFaults(t *testing.T) {
 	t.Parallel()
 	_, _, n1, n2, c := pairWithCable(t)
-	tty1, tty2 := c.path[0], c.path[1]
+	tty1, tty2 := c.Path(0), c.Path(1)
 	off1, off2 := len(n1.Log()), len(n2.Log())
 	serialUp := []probe{
 		{n1, "up", []string{"hblinkstatus", "node2", tty1}},
@@ -50,7 +51,7 @@ func TestSerialFaults(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		var mu sync.Mutex // rng is shared by both pumps
 		var flipped, inserted int
-		c.setFilter(func(_ int, p []byte) []byte {
+		c.SetFilter(ptycable.Both, func(_ int, p []byte) []byte {
 			mu.Lock()
 			defer mu.Unlock()
 			for i := range p {
@@ -81,12 +82,12 @@ func TestSerialFaults(t *testing.T) {
 			[]byte(">>>\nt=status\nsrc=node2\nauth=1 0123456789abcdef\n<<<\n"),
 		}
 		for i := 0; time.Since(start) < noiseFor; i++ {
-			c.inject(i%2, junks[i%len(junks)])
+			_ = c.Inject(i%2, junks[i%len(junks)]) // lost if the line is stuck, as on a wire
 			n1.mustRun("noise")
 			n2.mustRun("noise")
 			time.Sleep(50 * time.Millisecond)
 		}
-		c.setFilter(nil)
+		c.SetFilter(ptycable.Both, nil)
 		t.Logf("noise for %v: %d bits flipped, %d junk bytes inserted by the cable, plus injected junk",
 			time.Since(start).Round(time.Millisecond), flipped, inserted)
 
@@ -112,7 +113,7 @@ func TestSerialFaults(t *testing.T) {
 			if rxBad == 0 {
 				t.Errorf("%s: the noise left rx_bad of %s at 0: bad frames are not counted", x.n.Name, x.tty)
 			}
-			if d := countLines(e2ekit.LogSince(x.n.Log(), x.off), " is dead"); d != 0 {
+			if d := testbed.CountLines(e2ekit.LogSince(x.n.Log(), x.off), " is dead"); d != 0 {
 				t.Errorf("%s: %d peer deaths during serial noise with UDP healthy:\n%s", x.n.Name, d, grep(e2ekit.LogSince(x.n.Log(), x.off), " is dead"))
 			}
 		}
@@ -123,9 +124,9 @@ func TestSerialFaults(t *testing.T) {
 
 	t.Run("unplug", func(t *testing.T) {
 		o1, o2 := len(n1.Log()), len(n2.Log())
-		old := c.device(0)
+		old := c.Device(0)
 		start := time.Now()
-		c.unplug(0)
+		c.Unplug(0)
 		took := measure(t, start, 10*detectBound, serialDead...)
 		t.Logf("tty %s (%s) gone: serial dead on node1 after %v, on node2 after %v",
 			tty1, old, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
@@ -139,14 +140,14 @@ func TestSerialFaults(t *testing.T) {
 		n2.waitLog(o2, "link "+tty2+" to node1 dead, 1 of 2 paths up", 5*time.Second)
 
 		start = time.Now()
-		c.plug(0)
+		c.Plug(0)
 		took = measure(t, start, recoverBound, serialUp...)
 		t.Logf("new tty %s behind %s: serial up on node1 after %v, on node2 after %v",
-			c.device(0), tty1, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
+			c.Device(0), tty1, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
 		hold(t, 3*deadtime, serialUp...)
 		n1.waitLinks("node2", map[string]string{"eth0": "up", tty1: "up"}, time.Second)
 		n2.waitLinks("node1", map[string]string{"eth0": "up", tty2: "up"}, time.Second)
-		if d := countLines(e2ekit.LogSince(n1.Log(), o1), " is dead") + countLines(e2ekit.LogSince(n2.Log(), o2), " is dead"); d != 0 {
+		if d := testbed.CountLines(e2ekit.LogSince(n1.Log(), o1), " is dead") + testbed.CountLines(e2ekit.LogSince(n2.Log(), o2), " is dead"); d != 0 {
 			t.Errorf("%d peer deaths while a tty was unplugged with UDP healthy", d)
 		}
 		if l := n1.localLink(tty1); l.LastError != "" {

@@ -27,11 +27,11 @@ func deadPID(t *testing.T) int {
 func TestLockFormat(t *testing.T) {
 	c := newCable(t)
 	locks := t.TempDir()
-	l, err := Open(Config{Path: c.path[0], LockDir: locks}, newSink().deliver)
+	l, err := Open(Config{Path: c.Path(0), LockDir: locks}, newSink().deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(locks, "LCK.."+filepath.Base(c.path[0]))
+	path := filepath.Join(locks, "LCK.."+filepath.Base(c.Path(0)))
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestLockFormat(t *testing.T) {
 func TestSecondOpenLocked(t *testing.T) {
 	c := newCable(t)
 	locks := t.TempDir()
-	cfg := Config{Path: c.path[0], LockDir: locks}
+	cfg := Config{Path: c.Path(0), LockDir: locks}
 	l1, err := Open(cfg, newSink().deliver)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestSecondOpenLocked(t *testing.T) {
 		t.Fatalf("second Open = %v, want ErrLocked", err)
 	}
 	// The failed Open must not have removed the first one's lock.
-	if _, err := os.Stat(filepath.Join(locks, "LCK.."+filepath.Base(c.path[0]))); err != nil {
+	if _, err := os.Stat(filepath.Join(locks, "LCK.."+filepath.Base(c.Path(0)))); err != nil {
 		t.Fatalf("first lock gone: %v", err)
 	}
 	if err := l1.Close(); err != nil {
@@ -102,12 +102,12 @@ func TestExistingLocks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCable(t)
 			locks := t.TempDir()
-			path := filepath.Join(locks, "LCK.."+filepath.Base(c.path[0]))
+			path := filepath.Join(locks, "LCK.."+filepath.Base(c.Path(0)))
 			content := tt.content(t)
 			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			l, err := Open(Config{Path: c.path[0], LockDir: locks}, newSink().deliver)
+			l, err := Open(Config{Path: c.Path(0), LockDir: locks}, newSink().deliver)
 			if tt.locked {
 				if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid 1") {
 					t.Fatalf("Open = %v, want ErrLocked by pid 1", err)

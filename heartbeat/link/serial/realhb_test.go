@@ -30,7 +30,7 @@ func TestRealHeartbeatSerial(t *testing.T) {
 	bed := testbed.New(t)
 	host := bed.AddHost("alpha")
 	c := newCable(t)
-	hbPath := c.path[0] // the real node's tty
+	hbPath := c.Path(0) // the real node's tty
 	hacf := fmt.Sprintf(`keepalive 200ms
 deadtime 4
 warntime 2
@@ -53,7 +53,7 @@ auto_failback on
 	}
 
 	sink := newSink()
-	port := openPort(t, c.path[1], 19200, sink)
+	port := openPort(t, c.Path(1), 19200, sink)
 
 	// Real -> us.
 	got := sink.waitFor(t, "a status from the real node", func(ps []link.Packet) bool {

@@ -58,10 +58,10 @@ func hasSeq(t *testing.T, ps []link.Packet, seq int) bool {
 func TestSendReceiveBothWays(t *testing.T) {
 	c := newCable(t)
 	sa, sb := newSink(), newSink()
-	a := openPort(t, c.path[0], fastBaud, sa)
-	b := openPort(t, c.path[1], fastBaud, sb)
-	if a.Name() != c.path[0] {
-		t.Errorf("Name = %q, want the tty path %q", a.Name(), c.path[0])
+	a := openPort(t, c.Path(0), fastBaud, sa)
+	b := openPort(t, c.Path(1), fastBaud, sb)
+	if a.Name() != c.Path(0) {
+		t.Errorf("Name = %q, want the tty path %q", a.Name(), c.Path(0))
 	}
 	kr := testKeyring(t)
 	var sent [][]byte
@@ -77,8 +77,8 @@ func TestSendReceiveBothWays(t *testing.T) {
 	}
 	got := sb.waitCount(t, 5)
 	for i, p := range got {
-		if p.Link != c.path[1] || p.From.IsValid() {
-			t.Errorf("packet %d: Link %q From %v, want %q and no address", i, p.Link, p.From, c.path[1])
+		if p.Link != c.Path(1) || p.From.IsValid() {
+			t.Errorf("packet %d: Link %q From %v, want %q and no address", i, p.Link, p.From, c.Path(1))
 		}
 		if !bytes.Equal(p.Data, sent[i]) {
 			t.Errorf("packet %d: %q, want %q", i, p.Data, sent[i])
@@ -109,8 +109,8 @@ func must(b []byte, ok bool) []byte {
 func TestLargeFrameCrossesChunks(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	openPort(t, c.path[1], fastBaud, sb)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	openPort(t, c.Path(1), fastBaud, sb)
 	f := statusFrame(t, testKeyring(t), "alpha", 1, 6000) // 12 chunks
 	if err := a.Send(f); err != nil {
 		t.Fatal(err)
@@ -134,13 +134,13 @@ func TestTermios(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tt.baud, tt.flow), func(t *testing.T) {
 			c := newCable(t)
-			l, err := Open(Config{Path: c.path[0], Baud: tt.baud, FlowControl: tt.flow, LockDir: t.TempDir()}, newSink().deliver)
+			l, err := Open(Config{Path: c.Path(0), Baud: tt.baud, FlowControl: tt.flow, LockDir: t.TempDir()}, newSink().deliver)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer l.Close()
 			// The test's own descriptor of the slave sees the line settings.
-			tio, err := unix.IoctlGetTermios(int(c.slave[0].Fd()), unix.TCGETS)
+			tio, err := unix.IoctlGetTermios(int(c.Slave(0).Fd()), unix.TCGETS)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,8 +174,8 @@ func TestTermios(t *testing.T) {
 func TestGarbageBetweenFrames(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	b := openPort(t, c.path[1], fastBaud, sb)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	b := openPort(t, c.Path(1), fastBaud, sb)
 	kr := testKeyring(t)
 	for i, noise := range []string{
 		"\x00\x00\xff\xfe garbage\r\n\n<<<\n",
@@ -183,7 +183,9 @@ func TestGarbageBetweenFrames(t *testing.T) {
 		">>>\nt=fake\nsrc=nobody\n", // a false start, cut by the next frame
 		"\x7f\x80>>",                // glued to the next frame's start line
 	} {
-		c.inject(1, []byte(noise))
+		if err := c.Inject(1, []byte(noise)); err != nil {
+			t.Fatalf("inject: %v", err)
+		}
 		if err := a.Send(statusFrame(t, kr, "alpha", i+1, 0)); err != nil {
 			t.Fatal(err)
 		}
@@ -199,12 +201,12 @@ func TestGarbageBetweenFrames(t *testing.T) {
 func TestCutMidFrame(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	openPort(t, c.path[1], fastBaud, sb)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	openPort(t, c.Path(1), fastBaud, sb)
 	kr := testKeyring(t)
 	f1 := statusFrame(t, kr, "alpha", 1, 0)
 	from, to := len(f1)/2, len(f1)
-	c.setFilter(0, func(off int, p []byte) []byte {
+	c.SetFilter(0, func(off int, p []byte) []byte {
 		var out []byte
 		for i, b := range p {
 			if o := off + i; o < from || o >= to {
@@ -230,8 +232,8 @@ func TestCutMidFrame(t *testing.T) {
 func TestNoisyCable(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	openPort(t, c.path[1], fastBaud, sb)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	openPort(t, c.Path(1), fastBaud, sb)
 	kr := testKeyring(t)
 	r := rand.New(rand.NewPCG(42, 1))
 	type span struct{ from, to int }
@@ -251,13 +253,14 @@ func TestNoisyCable(t *testing.T) {
 		s := spans[i]
 		flips[s.from+r.IntN(s.to-s.from)] = 1 << r.IntN(8)
 	}
-	c.setFilter(0, func(off int, p []byte) []byte {
+	c.SetFilter(0, func(off int, p []byte) []byte {
 		for i := range p {
 			p[i] ^= flips[off+i]
 		}
 		return p
 	})
-	c.setSplit(0, rand.New(rand.NewPCG(42, 2)))
+	split := rand.New(rand.NewPCG(42, 2))
+	c.SetSplit(0, func(p []byte) [][]byte { return splitRandom(split, p) })
 	for _, f := range frames {
 		if err := a.Send(f); err != nil {
 			t.Fatal(err)
@@ -283,8 +286,8 @@ func TestNoisyCable(t *testing.T) {
 func TestBurstIsPacedAndNeverBlocks(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], 9600, newSink())
-	openPort(t, c.path[1], 9600, sb)
+	a := openPort(t, c.Path(0), 9600, newSink())
+	openPort(t, c.Path(1), 9600, sb)
 	kr := testKeyring(t)
 	done := make(chan error, 1)
 	go func() {
@@ -320,10 +323,10 @@ func TestBurstIsPacedAndNeverBlocks(t *testing.T) {
 func TestStoppedLine(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	openPort(t, c.path[1], fastBaud, sb)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	openPort(t, c.Path(1), fastBaud, sb)
 	kr := testKeyring(t)
-	c.stop(0)
+	c.Stop(0)
 	seq := 0
 	sendBurst := func(n, pad int) (full int) {
 		t.Helper()
@@ -365,7 +368,7 @@ func TestStoppedLine(t *testing.T) {
 		t.Errorf("stats %+v: want drops counted, link still up", st)
 	}
 	t.Logf("stalled: %+v", a.Stats())
-	c.resume(0)
+	c.Resume(0)
 	// Once the backlog drained, a new frame arrives intact.
 	eventually(t, "the line to run again", func() bool {
 		seq++
@@ -402,11 +405,11 @@ func TestTTYDisappears(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	repoint(c.path[0])
+	repoint(c.Path(0))
 	sa, sb := newSink(), newSink()
 	locks := t.TempDir()
 	a := openPortLocks(t, link0, fastBaud, locks, sa)
-	b := openPort(t, c.path[1], fastBaud, sb)
+	b := openPort(t, c.Path(1), fastBaud, sb)
 	kr := testKeyring(t)
 	if err := a.Send(statusFrame(t, kr, "alpha", 1, 0)); err != nil {
 		t.Fatal(err)
@@ -417,7 +420,7 @@ func TestTTYDisappears(t *testing.T) {
 	if err := os.Remove(link0); err != nil {
 		t.Fatal(err)
 	}
-	c.unplug(0)
+	c.Unplug(0)
 	eventually(t, "the link to go down", func() bool { return !a.Stats().Up })
 	if err := a.Send(statusFrame(t, kr, "alpha", 2, 0)); !errors.Is(err, ErrDown) {
 		t.Errorf("Send while down = %v, want ErrDown", err)
@@ -430,8 +433,8 @@ func TestTTYDisappears(t *testing.T) {
 	}
 
 	// Plug in again.
-	c.plug(0)
-	repoint(c.path[0])
+	c.Plug(0)
+	repoint(c.Path(0))
 	eventually(t, "the link to come back", func() bool { return a.Stats().Up })
 	if st := a.Stats(); st.Reopens != 1 {
 		t.Errorf("stats after reopen %+v", st)
@@ -451,17 +454,17 @@ func TestTTYDisappears(t *testing.T) {
 func TestCloseWhileDown(t *testing.T) {
 	c := newCable(t)
 	locks := t.TempDir()
-	l, err := Open(Config{Path: c.path[0], Baud: fastBaud, LockDir: locks}, newSink().deliver)
+	l, err := Open(Config{Path: c.Path(0), Baud: fastBaud, LockDir: locks}, newSink().deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := l.(*Port)
-	c.unplug(0)
+	c.Unplug(0)
 	eventually(t, "the link to go down", func() bool { return !p.Stats().Up })
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(locks, "LCK.."+filepath.Base(c.path[0]))); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(locks, "LCK.."+filepath.Base(c.Path(0)))); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock file after Close: %v", err)
 	}
 }
@@ -471,8 +474,8 @@ func TestCloseWhileDown(t *testing.T) {
 func TestCloseStopsEverything(t *testing.T) {
 	c := newCable(t)
 	sb := newSink()
-	a := openPort(t, c.path[0], fastBaud, newSink())
-	l, err := Open(Config{Path: c.path[1], Baud: fastBaud, LockDir: t.TempDir()}, sb.deliver)
+	a := openPort(t, c.Path(0), fastBaud, newSink())
+	l, err := Open(Config{Path: c.Path(1), Baud: fastBaud, LockDir: t.TempDir()}, sb.deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +512,7 @@ func TestCloseStopsEverything(t *testing.T) {
 
 func TestSendRejectsNonFrames(t *testing.T) {
 	c := newCable(t)
-	a := openPort(t, c.path[0], fastBaud, newSink())
+	a := openPort(t, c.Path(0), fastBaud, newSink())
 	for _, b := range [][]byte{
 		nil,
 		[]byte("###\n3:a=b,%%%\n"),
@@ -539,12 +542,12 @@ func TestOpenErrors(t *testing.T) {
 		{"empty path", Config{}, "missing tty path"},
 		{"relative path", Config{Path: "ttyS0"}, "must be absolute"},
 		{"root", Config{Path: "/"}, "names no device"},
-		{"bad baud", Config{Path: c.path[0], Baud: 12345}, "unsupported baud rate 12345"},
-		{"relative lock dir", Config{Path: c.path[0], LockDir: "lock"}, "must be absolute"},
+		{"bad baud", Config{Path: c.Path(0), Baud: 12345}, "unsupported baud rate 12345"},
+		{"relative lock dir", Config{Path: c.Path(0), LockDir: "lock"}, "must be absolute"},
 		{"missing device", Config{Path: filepath.Join(dir, "ttyUSB9")}, "no such file"},
 		{"regular file", Config{Path: regular}, "not a character device"},
 		{"not a tty", Config{Path: "/dev/null"}, "not a terminal"},
-		{"missing lock dir", Config{Path: c.path[0], LockDir: filepath.Join(dir, "nolock")}, "no such file"},
+		{"missing lock dir", Config{Path: c.Path(0), LockDir: filepath.Join(dir, "nolock")}, "no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -565,7 +568,7 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Open(Config{Path: c.path[0]}, nil); err == nil {
+	if _, err := Open(Config{Path: c.Path(0)}, nil); err == nil {
 		t.Error("Open with nil deliver succeeded")
 	}
 }

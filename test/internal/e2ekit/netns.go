@@ -15,7 +15,7 @@ import (
 const lan = "eth0"
 
 // MACOf is the MAC address of the host's eth0.
-func MACOf(t *testing.T, h *testbed.Host) string {
+func MACOf(t testing.TB, h *testbed.Host) string {
 	t.Helper()
 	var mac string
 	if err := h.Do(func() error {
@@ -32,7 +32,7 @@ func MACOf(t *testing.T, h *testbed.Host) string {
 }
 
 // HasAddr reports whether ip is configured on the host's eth0.
-func HasAddr(t *testing.T, h *testbed.Host, ip string) bool {
+func HasAddr(t testing.TB, h *testbed.Host, ip string) bool {
 	t.Helper()
 	found := false
 	if err := h.Do(func() error {
@@ -58,7 +58,7 @@ func HasAddr(t *testing.T, h *testbed.Host, ip string) bool {
 
 // WaitAddr waits until ip is (or is not) on the host's eth0, and returns
 // how long that took.
-func WaitAddr(t *testing.T, h *testbed.Host, ip string, want bool, timeout time.Duration) time.Duration {
+func WaitAddr(t testing.TB, h *testbed.Host, ip string, want bool, timeout time.Duration) time.Duration {
 	t.Helper()
 	took, ok := testbed.WaitFor(timeout, SlowPoll, func() bool { return HasAddr(t, h, ip) == want })
 	if !ok {
@@ -99,7 +99,7 @@ var neighStates = map[int]string{netlink.NUD_INCOMPLETE: "INCOMPLETE", netlink.N
 // WaitNeigh waits until the client's neighbour table maps ip to mac
 // (polling every 5 ms: it measures a gratuitous ARP's arrival), and returns
 // how long that took.
-func WaitNeigh(t *testing.T, client *testbed.Host, ip, mac string, timeout time.Duration) time.Duration {
+func WaitNeigh(t testing.TB, client *testbed.Host, ip, mac string, timeout time.Duration) time.Duration {
 	t.Helper()
 	var got, state string
 	var err error

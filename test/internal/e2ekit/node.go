@@ -1,6 +1,7 @@
 package e2ekit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,15 +28,17 @@ const (
 	// FastPoll paces the polls that measure detection times (cl_status
 	// itself takes ~5 ms).
 	FastPoll = 5 * time.Millisecond
+	// SocketTimeout bounds one SocketStatus.
+	SocketTimeout = 2 * time.Second
 )
 
 // Node is one of our heartbeat daemons in a test host, with its own
 // configuration, run and state directories (kept across restarts, like a
 // disk). Its fields are the package's to read; set the options before
-// Start. Its methods report failures with T, so call them from the test's
-// goroutine.
+// Start. Its methods report failures with T (a test's or a benchmark's),
+// so call them from the test's goroutine.
 type Node struct {
-	T    *testing.T
+	T    testing.TB
 	Host *testbed.Host
 	Name string
 	// Dir is the node's directory in the bed's; ConfDir (ha.cf,
@@ -59,11 +62,23 @@ type Node struct {
 	// HeartbeatTimeout bounds Heartbeat (-k waits for the daemon's stop,
 	// which gives up its resources first); 0: CmdTimeout.
 	HeartbeatTimeout time.Duration
+	// BinDir holds the heartbeat, cl_status and hactl the node runs; "":
+	// those Main built (Bin). The benchmarks, which build theirs with a
+	// testbed.BinSet, set it.
+	BinDir string
+}
+
+// bin is the path of the binary name the node runs.
+func (n *Node) bin(name string) string {
+	if n.BinDir != "" {
+		return filepath.Join(n.BinDir, name)
+	}
+	return Bin(name)
 }
 
 // NewNode makes the node's directories; WriteConf writes its configuration
 // and Start runs it.
-func NewNode(t *testing.T, h *testbed.Host, name string) *Node {
+func NewNode(t testing.TB, h *testbed.Host, name string) *Node {
 	t.Helper()
 	dir := filepath.Join(h.Bed().Dir, h.Name, "ours-"+name)
 	n := &Node{T: t, Host: h, Name: name, Dir: dir, ConfDir: filepath.Join(dir, "etc"),
@@ -77,7 +92,7 @@ func NewNode(t *testing.T, h *testbed.Host, name string) *Node {
 }
 
 // StartNode makes a node with this ha.cf and authkeys and starts it.
-func StartNode(t *testing.T, h *testbed.Host, name, hacf, authkeys string) *Node {
+func StartNode(t testing.TB, h *testbed.Host, name, hacf, authkeys string) *Node {
 	t.Helper()
 	n := NewNode(t, h, name)
 	n.WriteConf(hacf, authkeys)
@@ -93,7 +108,7 @@ func (n *Node) WriteConf(hacf, authkeys string) {
 }
 
 // WriteFile writes p (and its directory) with this mode, also when p exists.
-func WriteFile(t *testing.T, p, content string, mode os.FileMode) {
+func WriteFile(t testing.TB, p, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -114,7 +129,15 @@ func (n *Node) Args() []string {
 // Start (re)starts the daemon and waits until it answers (see Ready).
 func (n *Node) Start() {
 	n.T.Helper()
-	argv := append([]string{Bin("heartbeat")}, n.Args()...)
+	n.Launch()
+	n.waitReady()
+}
+
+// Launch (re)starts the daemon without waiting for it to answer: for
+// benchmarks that time what follows a start and must not poll meanwhile.
+func (n *Node) Launch() {
+	n.T.Helper()
+	argv := append([]string{n.bin("heartbeat")}, n.Args()...)
 	if n.Env != nil {
 		// testbed's processes inherit the test's environment; env(1) adds ours.
 		argv = append(append([]string{"env"}, n.Env...), argv...)
@@ -125,6 +148,11 @@ func (n *Node) Start() {
 		n.Proc = n.Host.Start(n.T, argv[0], argv[1:]...)
 	}
 	n.Procs = append(n.Procs, n.Proc)
+}
+
+// waitReady waits until the daemon Launch started answers (see Ready).
+func (n *Node) waitReady() {
+	n.T.Helper()
 	ready := n.Ready
 	if ready == nil {
 		ready = func() error { _, err := n.TryStatus(); return err }
@@ -165,17 +193,17 @@ func (n *Node) Heartbeat(args ...string) testbed.ExecResult {
 	if timeout == 0 {
 		timeout = CmdTimeout
 	}
-	return testbed.RunCmd(timeout, nil, Bin("heartbeat"), append(append([]string{}, args...), "--run-dir", n.RunDir)...)
+	return testbed.RunCmd(timeout, nil, n.bin("heartbeat"), append(append([]string{}, args...), "--run-dir", n.RunDir)...)
 }
 
 // ClStatus runs our cl_status against this node.
 func (n *Node) ClStatus(args ...string) testbed.ExecResult {
-	return testbed.RunCmd(CmdTimeout, nil, Bin("cl_status"), append([]string{"--run-dir", n.RunDir}, args...)...)
+	return testbed.RunCmd(CmdTimeout, nil, n.bin("cl_status"), append([]string{"--run-dir", n.RunDir}, args...)...)
 }
 
 // TryStatus is "hactl status --json", parsed.
 func (n *Node) TryStatus() (*api.Status, error) {
-	r := testbed.RunCmd(CmdTimeout, nil, Bin("hactl"), "--run-dir", n.RunDir, "status", "--json")
+	r := testbed.RunCmd(CmdTimeout, nil, n.bin("hactl"), "--run-dir", n.RunDir, "status", "--json")
 	if r.Code != 0 {
 		return nil, fmt.Errorf("hactl status --json: %v", r)
 	}
@@ -194,6 +222,52 @@ func (n *Node) Status() *api.Status {
 		n.T.Fatalf("%s: %v; log:\n%s", n.Name, err, testbed.Tail(n.Log(), 30))
 	}
 	return st
+}
+
+// SocketStatus is the daemon's status read from its control socket
+// (api.GetStatus: what "hactl status --json" prints) without starting a
+// process, bounded by SocketTimeout: for polls in benchmarks, which must
+// not load the machine they measure.
+func (n *Node) SocketStatus() (*api.Status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), SocketTimeout)
+	defer cancel()
+	return api.GetStatus(ctx, n.RunDir)
+}
+
+// PeerState is the state the node reports for peer (SocketStatus; "" if
+// it cannot tell).
+func (n *Node) PeerState(peer string) string {
+	st, err := n.SocketStatus()
+	if err != nil {
+		return ""
+	}
+	for _, ns := range st.Core.Nodes {
+		if ns.Name == peer {
+			return ns.State
+		}
+	}
+	return ""
+}
+
+// WaitPeer polls PeerState every FastPoll until it is want, and returns how
+// long that took; it fails the test at once if the daemon has exited, and
+// after timeout.
+func (n *Node) WaitPeer(peer, want string, timeout time.Duration) time.Duration {
+	n.T.Helper()
+	start := time.Now()
+	deadline := start.Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = n.PeerState(peer); last == want {
+			return time.Since(start)
+		}
+		if n.Proc.Exited() {
+			n.T.Fatalf("%s exited (code %d); log:\n%s", n.Name, n.Proc.ExitCode(), testbed.Tail(n.Proc.Log(), 30))
+		}
+		time.Sleep(FastPoll)
+	}
+	n.T.Fatalf("%s: %s not %q within %v (last %q); log:\n%s", n.Name, peer, want, timeout, last, testbed.Tail(n.Proc.Log(), 30))
+	return 0
 }
 
 // WaitClStatus polls "cl_status args..." every SlowPoll until its trimmed
