@@ -98,9 +98,51 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 	// runs here (removed by hand, by another tool) is added back at once.
 	// Scripts are asked their status before a start, as Heartbeat does: a
 	// resource.d script may refuse to start twice.
-	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: isVIP,
-		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }})
+	// Resource monitors (haresources.toml monitor_interval, else ha.cf's
+	// monitor_interval; off unless set): findings go to the node layer.
+	specs := monitorSpecs(groups, cfg.MonitorInterval)
+	monitors := func(group string, idx int, _ agent.Agent) runner.MonitorSpec { return specs[group][idx] }
+	// A VIP with a monitor of its own is not re-added silently.
+	silentVIP := func(a agent.Agent) bool {
+		if !isVIP(a) {
+			return false
+		}
+		for key, as := range agents {
+			for i, x := range as {
+				if x == a {
+					return specs[key][i].Interval == 0
+				}
+			}
+		}
+		return true
+	}
+	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: silentVIP,
+		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }, Monitors: monitors})
 	return rl, nil
+}
+
+// monitorSpecs is every resource's monitor: its own interval and timeout
+// from haresources.toml, else the default interval (ha.cf
+// monitor_interval; 0 = off); the timeout defaults to the resource's
+// operation timeout, else the script agents' default.
+func monitorSpecs(groups []haresources.Group, defInterval time.Duration) map[string][]runner.MonitorSpec {
+	out := map[string][]runner.MonitorSpec{}
+	for _, g := range groups {
+		for _, r := range g.Resources {
+			s := runner.MonitorSpec{Interval: r.MonitorInterval, Timeout: r.MonitorTimeout}
+			if s.Interval == 0 {
+				s.Interval = defInterval
+			}
+			if s.Timeout == 0 {
+				s.Timeout = r.Timeout
+			}
+			if s.Timeout == 0 {
+				s.Timeout = script.DefaultTimeout
+			}
+			out[g.Key] = append(out[g.Key], s)
+		}
+	}
+	return out
 }
 
 // removeLeftovers removes every configured VIP still on this host, left by
@@ -137,13 +179,30 @@ func (d *Daemon) groupResult(r runner.Result) {
 	if r.Err != nil {
 		d.log.Error(r.Action.Kind.String()+" of group "+r.Action.Group+" failed", append(f, zap.Error(r.Err))...)
 	} else {
-		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped"}[r.Action.Kind], f...)
+		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped",
+			manager.Restart: "restarted in place"}[r.Action.Kind], f...)
 	}
-	if r.Action.Kind == manager.Start {
+	switch r.Action.Kind {
+	case manager.Start:
 		d.node.GroupStarted(d.now(), r.Action.Group, r.Err)
-	} else {
+	case manager.Restart:
+		d.node.GroupRestarted(d.now(), r.Action.Group, r.Err)
+	default:
 		d.node.GroupStopped(d.now(), r.Action.Group, r.Err)
 	}
+}
+
+// resourceFailed hands a monitor's finding to the node layer, which
+// decides (restart in place, or move); a resource whose status cannot be
+// used is only logged.
+func (d *Daemon) resourceFailed(f runner.Failure) {
+	fields := []zap.Field{zap.String("group", f.Group), zap.String("resource", f.Name), zap.String("reason", f.Reason)}
+	if f.Unusable {
+		d.log.Error("resource not monitored: its status action cannot be used", fields...)
+		return
+	}
+	d.log.Warn("monitor of "+f.Name+" failed: "+f.Reason, fields...)
+	d.node.ResourceFailed(d.now(), f.Group, f.Resource, f.Reason)
 }
 
 // monitorAlert reports a resource found gone while its group runs here.
