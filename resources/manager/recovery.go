@@ -88,7 +88,9 @@ func (m *Manager) recover(g *group, idx int, what string) {
 func (m *Manager) failedHere(g *group) {
 	g.leaving = false
 	g.failed, g.failedAt, g.sticky = true, m.now, true
-	m.reportPending = true // the peer learns what we hold now
+	// No resource report here: the standby handshake tells the peer (a
+	// stable report of "none" first makes Heartbeat 3.0.6 complain that
+	// no one owns the group, just before it takes it).
 	detail := "the group failed here (its restarts are used up); it stays stopped here until hactl cleanup " + g.Key
 	// Handed over as soon as the peer is up and stable (now, or when it
 	// returns); the peer skips it if it failed there too.

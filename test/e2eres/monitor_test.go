@@ -223,3 +223,64 @@ func TestUnstartableOnBothEndsFailedAndStoppedUntilCleanup(t *testing.T) {
 		t.Errorf("hactl cleanup of an unknown group: %v", r)
 	}
 }
+
+// TestMixedMonitoringOnOurNodeWithRealHeartbeat: our node1 (monitoring its
+// VIP every second, restarts = 1) and the real Heartbeat 3.0.6 as node2,
+// each holding its own group. Our VIP deleted behind our back is re-added
+// in place: the real node sees nothing (it stays "local", never in
+// transition). Deleted again within the window, the group moves to the
+// real node through Heartbeat's standby handshake, which the real node
+// completes (it holds all, ours none): it is never left waiting.
+func TestMixedMonitoringOnOurNodeWithRealHeartbeat(t *testing.T) {
+	t.Parallel()
+	testbed.RequireRealHeartbeat(t)
+	c := newCluster(t)
+	const oursTOML = `[[group]]
+node = "node1"
+resources = ["198.18.0.100/24/eth0"]
+restarts = 1
+
+[[group]]
+node = "node2"
+resources = ["198.18.0.200/24/eth0"]
+`
+	m := &mixed{cluster: c,
+		ours: newNode(t, c.h1, nodeSpec{name: "node1", hacf: mixedHACF(node2Addr, "on") + "monitor_interval 1s\n", authkeys: md5Authkeys,
+			haresourcesTOML: oursTOML}),
+		realCfg: testbed.RealHBConfig{Node: "node2", HACF: mixedHACF(node1Addr, "on"), Authkeys: md5Authkeys,
+			Haresources: activeActiveHaresources},
+	}
+	at := time.Now()
+	m.ours.Start()
+	m.real = c.h2.StartRealHeartbeat(t, m.realCfg)
+	m.real.WaitNodeStatus(t, "node1", "active", realJoinBound)
+	m.real.WaitSettled(t, realSettleBound)
+	m.expect("start", "local", "local", realSettleBound)
+	c.expectVIPs("start", c.h1, c.h2, at)
+
+	del := func() time.Time {
+		if out, err := c.h1.Run(t, "ip", "addr", "del", vip1+"/24", "dev", "eth0"); err != nil {
+			t.Fatalf("ip addr del: %v: %s", err, out)
+		}
+		return time.Now()
+	}
+	at = del()
+	took := e2ekit.WaitAddr(t, c.h1, vip1, true, 10*time.Second)
+	t.Logf("our VIP deleted behind our back: re-added in place %v later", took.Round(time.Millisecond))
+	if when, ok := holdsFor(2*time.Second, 100*time.Millisecond, func() bool {
+		return m.realRsc() == "local" && !e2ekit.HasAddr(t, c.h2, vip1)
+	}); !ok {
+		t.Errorf("the real node changed (rscstatus %q, or took our VIP) %v after our restart in place", m.realRsc(), when)
+	}
+	m.expect("after the restart in place", "local", "local", 10*time.Second)
+	if g := m.ours.groups()[key1]; g.Failures != 1 || g.State != "running" {
+		t.Errorf("our group after the restart in place %+v", g)
+	}
+
+	at = del()
+	m.expectMove("our VIP deleted again: restarts used up", at, "none", "all", c.h2, c.h2)
+	if g := m.ours.groups()[key1]; !g.FailedForGood || g.State != "stopped" {
+		t.Errorf("our view of our group after it moved %+v", g)
+	}
+	m.checkRealLog()
+}
