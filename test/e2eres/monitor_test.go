@@ -284,3 +284,112 @@ resources = ["198.18.0.200/24/eth0"]
 	}
 	m.checkRealLog()
 }
+
+// startScriptPair starts our pair with group "node1 198.18.0.100/24/eth0
+// app" from haresources.toml, app being the resource.d script given, its
+// monitor every second with the given timeout.
+func startScriptPair(t *testing.T, app string, timeout time.Duration) (*cluster, *ourNode, *ourNode) {
+	t.Helper()
+	c := newCluster(t)
+	toml := fmt.Sprintf(`[[group]]
+node = "node1"
+resources = ["198.18.0.100/24/eth0", "app"]
+restarts = 1
+
+[[group.resource_options]]
+resource = "app"
+monitor_interval = "1s"
+monitor_timeout = "%s"
+`, timeout)
+	spec := func(name, peer string) nodeSpec {
+		return nodeSpec{name: name, hacf: ourHACF(peer, "on"), authkeys: sha256Authkeys, haresourcesTOML: toml,
+			resourceD: map[string]string{"app": app}}
+	}
+	n1, n2 := newNode(t, c.h1, spec("node1", node2Addr)), newNode(t, c.h2, spec("node2", node1Addr))
+	n1.Start()
+	n2.Start()
+	n1.WaitRsc("local", settleBound)
+	n2.WaitRsc("none", settleBound)
+	return c, n1, n2
+}
+
+// TestMonitorThatHangsIsKilledWithItsProcessGroup: app's status hangs once
+// (it starts a sleep in its process group and waits): the check is killed
+// at its 1 s timeout with the sleep, counts as a failure, and app is
+// restarted in place; the group stays on node1.
+func TestMonitorThatHangsIsKilledWithItsProcessGroup(t *testing.T) {
+	t.Parallel()
+	const app = `#!/bin/sh
+STATE=/srv/app.state
+case "$1" in
+start) touch "$STATE" ;;
+stop) rm -f "$STATE" ;;
+status)
+	if [ -e /srv/hang ]; then rm -f /srv/hang; sleep 600 & echo $! > /srv/hung.pid; wait; fi
+	if [ -e "$STATE" ]; then echo "app is running"; else echo "app is stopped"; fi ;;
+esac
+exit 0
+`
+	c, n1, n2 := startScriptPair(t, app, time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	e2ekit.WriteFile(t, filepath.Join(n1.srvDir, "hang"), "", 0o644)
+	var g = n1.groups()[seedKey]
+	if _, ok := testbed.WaitFor(15*time.Second, e2ekit.SlowPoll, func() bool {
+		g = n1.groups()[seedKey]
+		return g.Failures == 1 && g.State == "running"
+	}); !ok {
+		t.Fatalf("node1's group %+v: want running again after one failure; log:\n%s", g, testbed.Tail(n1.Log(), 30))
+	}
+	if !strings.HasPrefix(g.LastFailure, "app: monitor timed out after") {
+		t.Errorf("last failure %q, want a timed-out monitor", g.LastFailure)
+	}
+	b, err := os.ReadFile(filepath.Join(n1.srvDir, "hung.pid"))
+	if err != nil {
+		t.Fatalf("the hanging status did not run: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if _, ok := testbed.WaitFor(5*time.Second, 50*time.Millisecond, func() bool { return !processAlive(pid) }); !ok {
+		t.Errorf("the hung status's sleep (pid %d) survived the monitor's timeout", pid)
+	}
+	if n2.Rsc() != "none" || e2ekit.HasAddr(t, c.h2, vip1) {
+		t.Errorf("the group moved: node2 %s", n2.Rsc())
+	}
+}
+
+// processAlive: the process exists and is not a zombie.
+func processAlive(pid int) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(st))
+	return len(f) > 2 && f[2] != "Z" && f[2] != "X"
+}
+
+// TestMonitorOfAScriptWithoutStatusActionIsSwitchedOff: a resource.d
+// script without a status action (it prints its usage) cannot be
+// monitored: the daemon says so in its log and leaves the group running
+// on node1, never restarting or moving it.
+func TestMonitorOfAScriptWithoutStatusActionIsSwitchedOff(t *testing.T) {
+	t.Parallel()
+	const app = `#!/bin/sh
+case "$1" in
+start|stop) exit 0 ;;
+*) echo "usage: $0 start|stop" >&2; exit 1 ;;
+esac
+`
+	c, n1, n2 := startScriptPair(t, app, 5*time.Second)
+	if _, ok := testbed.WaitFor(10*time.Second, e2ekit.SlowPoll, func() bool {
+		return strings.Contains(n1.Log(), "no usable status action")
+	}); !ok {
+		t.Fatalf("node1's log does not say app cannot be monitored:\n%s", testbed.Tail(n1.Log(), 30))
+	}
+	if when, ok := holdsFor(4*time.Second, 100*time.Millisecond, func() bool {
+		return n1.Rsc() == "local" && n2.Rsc() == "none" && e2ekit.HasAddr(t, c.h1, vip1)
+	}); !ok {
+		t.Errorf("the group changed %v later: node1 %s node2 %s", when, n1.Rsc(), n2.Rsc())
+	}
+	if g := n1.groups()[seedKey]; g.Failures != 0 || g.State != "running" {
+		t.Errorf("node1's group %+v, want running with no failure", g)
+	}
+}
