@@ -123,6 +123,9 @@ func checkConfig(o daemon.Options) int {
 	for _, g := range groups {
 		fmt.Printf("#   %s\n", g)
 	}
+	for _, l := range daemon.MonitorSummary(cfg, groups) {
+		fmt.Printf("# %s\n", l)
+	}
 	fmt.Fprintln(os.Stderr, "configuration OK")
 	return exitOK
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -240,4 +241,30 @@ func (d *Daemon) stopFailed() {
 		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
 			"and the peer will not take it over (no self_fence or watchdog configured); stop it by hand, then run heartbeat -k again")
 	}
+}
+
+// MonitorSummary is what heartbeat -t says about resource monitoring:
+// each monitored resource with its interval and timeout, each group's
+// restarts, or, when nothing is monitored, a suggestion to turn it on.
+func MonitorSummary(cfg *config.Config, groups []haresources.Group) []string {
+	specs := monitorSpecs(groups, cfg.MonitorInterval)
+	var out []string
+	for _, g := range groups {
+		var mon []string
+		for i, r := range g.Resources {
+			if s := specs[g.Key][i]; s.Interval > 0 {
+				mon = append(mon, fmt.Sprintf("%s every %s (timeout %s)", r.Raw, s.Interval, s.Timeout))
+			}
+		}
+		if len(mon) > 0 {
+			rec := haresources.RecoveryOf(g)
+			out = append(out, fmt.Sprintf("monitored in %s: %s; %d restarts in place within %s, then the group moves",
+				g.Key, strings.Join(mon, ", "), rec.Restarts, rec.Window))
+		}
+	}
+	if len(out) == 0 && len(groups) > 0 {
+		out = append(out, "resources are not monitored (as in Heartbeat): set monitor_interval in ha.cf, "+
+			"or per resource in haresources.toml, to have failed services restarted in place and moved after their restarts")
+	}
+	return out
 }
