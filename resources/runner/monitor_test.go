@@ -239,3 +239,26 @@ func TestRestartWhoseStopFailsIsStopFailed(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// A stop queued behind a start (or restart) ends the monitoring the start
+// begins: nothing is checked, re-added or reported after the stop.
+func TestStopQueuedBehindStartEndsMonitoring(t *testing.T) {
+	j := &journal{}
+	svc := &fake{name: "svc", j: j}
+	r := New(map[string][]agent.Agent{"g": {svc}}, Options{Monitors: monitored(10*time.Millisecond, time.Second),
+		Monitor: func(agent.Agent) bool { return true }, MonitorInterval: 10 * time.Millisecond})
+	defer r.Close()
+	r.Submit(manager.Action{Kind: manager.Start, Group: "g"})
+	r.Submit(manager.Action{Kind: manager.Stop, Group: "g"})
+	waitResult(t, r)
+	waitResult(t, r)
+	time.Sleep(100 * time.Millisecond)
+	if got := j.String(); got != "start:svc stop:svc" {
+		t.Fatalf("journal %q: the stopped resource was started again by a monitor", got)
+	}
+	select {
+	case f := <-r.Failures():
+		t.Fatalf("report %+v after the stop", f)
+	default:
+	}
+}

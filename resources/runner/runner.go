@@ -239,6 +239,10 @@ func (r *Runner) work(key string) {
 				r.monitorOn(key)
 			}
 		default:
+			// Also here, not only at Submit: a start or restart that
+			// was queued before this stop has begun monitoring again.
+			r.watch(key, false)
+			r.monitorOff(key)
 			err = r.stop(key)
 		}
 		select {
