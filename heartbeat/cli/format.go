@@ -134,7 +134,7 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 				state += " (last start failed here)"
 			}
 			if g.Failures > 0 {
-				state += fmt.Sprintf(", %d failures (last %s: %s)", g.Failures, g.LastFailureAt, g.LastFailure)
+				state += fmt.Sprintf(", failures: %d (last at %s: %s)", g.Failures, g.LastFailureAt, g.LastFailure)
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", g.Key, g.PreferredNode, state)
 		}

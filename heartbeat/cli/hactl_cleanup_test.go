@@ -48,3 +48,27 @@ func TestHactlCleanup(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusShowsGroupFailures(t *testing.T) {
+	st := twoNodes()
+	st.Groups = []api.Group{
+		{Key: "198.18.0.100/24/eth0", PreferredNode: "alpha", State: "running", Failures: 1,
+			LastFailure: "httpd: not running", LastFailureAt: "2026-12-07T21:54:20Z"},
+		{Key: "198.18.0.200/24/eth0", PreferredNode: "beta", State: "stopped", Failed: true, FailedForGood: true, Failures: 4,
+			LastFailure: "restart failed: boom", LastFailureAt: "2026-12-07T21:55:00Z"},
+		{Key: "198.18.0.201", PreferredNode: "beta", State: "stopped", Failed: true},
+	}
+	var b strings.Builder
+	if err := WriteStatus(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"running, failures: 1 (last at 2026-12-07T21:54:20Z: httpd: not running)",
+		"stopped (FAILED here: restarts used up; hactl cleanup 198.18.0.200/24/eth0), failures: 4 (last at 2026-12-07T21:55:00Z: restart failed: boom)",
+		"stopped (last start failed here)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("hactl status lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -142,7 +142,7 @@ func TestMonitorRestartsKilledHTTPDInPlace(t *testing.T) {
 	if log := s.n1.Log(); !strings.Contains(log, "restarting it in place") || !strings.Contains(log, "restarted in place") {
 		t.Errorf("node1's log does not tell the restart:\n%s", testbed.Tail(log, 30))
 	}
-	if r := s.n1.hactl("status"); !strings.Contains(r.Stdout, "1 failures") {
+	if r := s.n1.hactl("status"); !strings.Contains(r.Stdout, "failures: 1 (last at ") {
 		t.Errorf("hactl status does not show the failure:\n%s", r.Stdout)
 	}
 }
