@@ -23,6 +23,9 @@ const (
 	CmdTakeover  = "takeover"  // args: all|foreign|local|failback -> Move, once moved
 	// CmdFenceConfirm: args: node. An operator reset node by hand (meatware).
 	CmdFenceConfirm = "fence-confirm"
+	// CmdCleanup: args: group. Clears the group's failures here (hactl
+	// cleanup) -> Group.
+	CmdCleanup = "cleanup"
 )
 
 // Version is the suite's version; HeartbeatVersion is the protocol version
@@ -126,8 +129,18 @@ type PeerCounters struct {
 type Group struct {
 	Key           string `json:"key"`
 	PreferredNode string `json:"preferred_node"`
-	State         string `json:"state"` // stopped|starting|running|stopping|stop-failed
+	State         string `json:"state"` // stopped|starting|running|stopping|stop-failed|restarting
 	Failed        bool   `json:"failed"`
+	// Failures counts the failures here (monitors, restarts, starts)
+	// within the group's restart_window.
+	Failures int `json:"failures"`
+	// LastFailure is the newest failure's reason, LastFailureAt its time
+	// (RFC 3339); empty when none since the daemon started.
+	LastFailure   string `json:"last_failure,omitempty"`
+	LastFailureAt string `json:"last_failure_at,omitempty"`
+	// FailedForGood: its restarts were used up here; it is not started
+	// here again until hactl cleanup (or the peer's death).
+	FailedForGood bool `json:"failed_for_good"`
 }
 
 // Move is the outcome of a standby or takeover.

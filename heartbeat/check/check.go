@@ -29,9 +29,12 @@ type Report struct {
 	Config   *config.Config // nil when the configuration did not load
 	Groups   []haresources.Group
 	Firewall []config.Opening
-	Warnings []diag.Diag
-	Errors   []diag.Diag // each error found; empty when the configuration is good
-	Err      error       // the errors as the daemon reports them; nil when good
+	// Monitoring says which resources are monitored, or suggests turning
+	// monitoring on (one line each).
+	Monitoring []string
+	Warnings   []diag.Diag
+	Errors     []diag.Diag // each error found; empty when the configuration is good
+	Err        error       // the errors as the daemon reports them; nil when good
 }
 
 // Run checks the configuration in req.ConfigDir for node req.NodeName, as
@@ -56,6 +59,7 @@ func Run(req cli.CheckRequest, m config.Machine) *Report {
 		return r
 	}
 	r.Groups = groups
+	r.Monitoring = daemon.MonitorSummary(cfg, groups)
 	return r
 }
 
@@ -123,6 +127,9 @@ func (r *Report) WriteText(stdout, stderr io.Writer, debug int) {
 	for _, g := range r.Groups {
 		fmt.Fprintf(stdout, "#   %s\n", g)
 	}
+	for _, l := range r.Monitoring {
+		fmt.Fprintf(stdout, "# %s\n", l)
+	}
 	if debug >= 1 {
 		fmt.Fprint(stdout, FirewallText(r.Firewall))
 	}
@@ -148,15 +155,16 @@ func FirewallText(os []config.Opening) string {
 
 // The JSON document of hactl check --json. Field names are stable.
 type jsonReport struct {
-	OK        bool             `json:"ok"`
-	Source    string           `json:"source,omitempty"`
-	Node      string           `json:"node,omitempty"`
-	Effective []config.Setting `json:"effective,omitempty"`
-	Keys      *jsonKeys        `json:"keys,omitempty"`
-	Groups    []string         `json:"groups"`
-	Firewall  []jsonOpening    `json:"firewall"`
-	Warnings  []jsonDiag       `json:"warnings"`
-	Errors    []jsonDiag       `json:"errors"`
+	OK         bool             `json:"ok"`
+	Source     string           `json:"source,omitempty"`
+	Node       string           `json:"node,omitempty"`
+	Effective  []config.Setting `json:"effective,omitempty"`
+	Keys       *jsonKeys        `json:"keys,omitempty"`
+	Groups     []string         `json:"groups"`
+	Monitoring []string         `json:"monitoring"`
+	Firewall   []jsonOpening    `json:"firewall"`
+	Warnings   []jsonDiag       `json:"warnings"`
+	Errors     []jsonDiag       `json:"errors"`
 }
 
 type jsonDiag struct {
@@ -201,7 +209,7 @@ func jsonDiags(ds []diag.Diag) []jsonDiag {
 // resource groups, firewall openings, and warnings and errors with file
 // and line.
 func (r *Report) WriteJSON(w io.Writer) error {
-	j := jsonReport{OK: r.Err == nil, Groups: []string{}, Firewall: []jsonOpening{},
+	j := jsonReport{OK: r.Err == nil, Groups: []string{}, Monitoring: append([]string{}, r.Monitoring...), Firewall: []jsonOpening{},
 		Warnings: jsonDiags(r.Warnings), Errors: jsonDiags(r.Errors)}
 	if c := r.Config; c != nil {
 		j.Source, j.Node, j.Effective = c.Source, c.LocalNode, c.Settings()

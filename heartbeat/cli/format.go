@@ -127,8 +127,14 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 		fmt.Fprintln(tw, "  GROUP\tPREFERRED\tHERE")
 		for _, g := range st.Groups {
 			state := g.State
-			if g.Failed {
+			switch {
+			case g.FailedForGood:
+				state += " (FAILED here: restarts used up; hactl cleanup " + g.Key + ")"
+			case g.Failed:
 				state += " (last start failed here)"
+			}
+			if g.Failures > 0 {
+				state += fmt.Sprintf(", failures: %d (last at %s: %s)", g.Failures, g.LastFailureAt, g.LastFailure)
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", g.Key, g.PreferredNode, state)
 		}

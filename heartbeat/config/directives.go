@@ -80,6 +80,8 @@ var directives = map[string]directive{
 	"fence_delay":        {apply: timeSetter(func(c *Config) *time.Duration { return &c.FenceDelay }, false), once: true, record: true},
 	"stonith_plugin_dir": {apply: (*builder).setStonithPluginDir, once: true, record: true},
 	"self_fence":         {apply: (*builder).setSelfFence, wholeLine: true, once: true},
+	// Resource monitoring default of this suite (monitor.go).
+	"monitor_interval": {apply: (*builder).setMonitorInterval, once: true, record: true},
 
 	// Logging.
 	"logfile":     {apply: stringSetter(func(c *Config) *string { return &c.LogFile }), record: true},

@@ -70,6 +70,7 @@ func (c *Config) Settings() []Setting {
 	line("stonith_fallback", map[bool]string{true: "takeover", false: "off"}[c.StonithFallback])
 	line("fence_delay", formatMillis(c.FenceDelay))
 	optional("stonith_plugin_dir", c.StonithPluginDir)
+	line("monitor_interval", formatMillis(c.MonitorInterval)) // 0: off
 	if len(c.SelfFence) > 0 {
 		verbatim("self_fence "+strings.Join(c.SelfFence, " "), "")
 	}

@@ -49,6 +49,7 @@ type tomlDoc struct {
 	RTSCTS         tomlValue     `toml:"rtscts"`
 	StonithFB      tomlValue     `toml:"stonith_fallback"`
 	FenceDelay     tomlValue     `toml:"fence_delay"`
+	MonInterval    tomlValue     `toml:"monitor_interval"`
 	PluginDir      tomlValue     `toml:"stonith_plugin_dir"`
 	RTPrio         tomlValue     `toml:"rtprio"`
 	Watchdog       tomlValue     `toml:"watchdog"`

@@ -162,6 +162,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"rtscts", d.RTSCTS, kindOnOff},
 		{"stonith_fallback", d.StonithFB, kindString},
 		{"fence_delay", d.FenceDelay, kindTime},
+		{"monitor_interval", d.MonInterval, kindTime},
 		{"stonith_plugin_dir", d.PluginDir, kindString},
 		{"rtprio", d.RTPrio, kindInt},
 		{"watchdog", d.Watchdog, kindString},

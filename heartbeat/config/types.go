@@ -51,8 +51,12 @@ type Config struct {
 	FenceDelay       time.Duration // fence_delay: how long the node without priority waits before fencing
 	StonithPluginDir string        // stonith_plugin_dir: where external/* plugins are
 	SelfFence        []string      // self_fence: argv run to fence this node (suicide, failed stops); empty = none
-	Stonith          []StonithSpec // stonith and stonith_host lines, in order
-	Ping             []PingSpec    // ping, ping6 and ping_group pseudo-nodes
+	// MonitorInterval (monitor_interval): how often every resource of a
+	// group running here is checked, unless haresources.toml says
+	// otherwise; 0 = off.
+	MonitorInterval time.Duration
+	Stonith         []StonithSpec // stonith and stonith_host lines, in order
+	Ping            []PingSpec    // ping, ping6 and ping_group pseudo-nodes
 
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -95,6 +96,20 @@ func (d *Daemon) answer(req control.Request) control.Response {
 		}
 		d.log.Warn("operator confirmed the manual reset of node "+req.Args[0], zap.String("node", req.Args[0]))
 		return ok(nil)
+	case api.CmdCleanup:
+		if len(req.Args) != 1 {
+			return fail("cleanup needs exactly one group")
+		}
+		if err := d.node.Cleanup(d.now(), req.Args[0]); err != nil {
+			return fail("%v", err)
+		}
+		d.log.Warn("operator cleared the failures of group "+req.Args[0], zap.String("group", req.Args[0]))
+		for _, g := range d.status().Groups {
+			if g.Key == req.Args[0] {
+				return ok(g)
+			}
+		}
+		return ok(nil)
 	case api.CmdDebug:
 		if len(req.Args) != 1 {
 			return fail("debug needs +1, -1 or a level")
@@ -121,7 +136,12 @@ func (d *Daemon) status() api.Status {
 	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "haresources",
 		Resources: d.node.RscStatus(), Debug: d.debug, Core: apiSnapshot(d.node.Snapshot(d.now()))}
 	for _, g := range d.node.Groups() {
-		s.Groups = append(s.Groups, api.Group{Key: g.Key, PreferredNode: g.Node, State: g.State, Failed: g.Failed})
+		ag := api.Group{Key: g.Key, PreferredNode: g.Node, State: g.State, Failed: g.Failed,
+			Failures: g.Failures, LastFailure: g.LastFailure, FailedForGood: g.FailedForGood}
+		if g.LastFailure != "" {
+			ag.LastFailureAt = d.start.Add(g.LastFailureAt).Format(time.RFC3339)
+		}
+		s.Groups = append(s.Groups, ag)
 	}
 	for _, l := range d.links {
 		target := l.medium.Peer

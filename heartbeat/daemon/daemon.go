@@ -412,7 +412,7 @@ func (d *Daemon) chores() {
 // links are read by the loop, serial links post their frames themselves).
 func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan struct{}, exited chan<- struct{}) {
 	defer close(exited)
-	results, alerts := d.res.run.Results(), d.res.run.Alerts()
+	results, alerts, failures := d.res.run.Results(), d.res.run.Alerts(), d.res.run.Failures()
 	for {
 		select {
 		case <-stop:
@@ -426,6 +426,8 @@ func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan s
 			d.loop.Post(func() { d.groupResult(r) })
 		case a := <-alerts:
 			d.loop.Post(func() { d.monitorAlert(a) })
+		case f := <-failures:
+			d.loop.Post(func() { d.resourceFailed(f) })
 		case f := <-d.fenced:
 			d.loop.Post(func() { d.fenceDone(f) })
 		case s := <-sigs:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -98,9 +99,51 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 	// runs here (removed by hand, by another tool) is added back at once.
 	// Scripts are asked their status before a start, as Heartbeat does: a
 	// resource.d script may refuse to start twice.
-	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: isVIP,
-		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }})
+	// Resource monitors (haresources.toml monitor_interval, else ha.cf's
+	// monitor_interval; off unless set): findings go to the node layer.
+	specs := monitorSpecs(groups, cfg.MonitorInterval)
+	monitors := func(group string, idx int, _ agent.Agent) runner.MonitorSpec { return specs[group][idx] }
+	// A VIP with a monitor of its own is not re-added silently.
+	silentVIP := func(a agent.Agent) bool {
+		if !isVIP(a) {
+			return false
+		}
+		for key, as := range agents {
+			for i, x := range as {
+				if x == a {
+					return specs[key][i].Interval == 0
+				}
+			}
+		}
+		return true
+	}
+	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: silentVIP,
+		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }, Monitors: monitors})
 	return rl, nil
+}
+
+// monitorSpecs is every resource's monitor: its own interval and timeout
+// from haresources.toml, else the default interval (ha.cf
+// monitor_interval; 0 = off); the timeout defaults to the resource's
+// operation timeout, else the script agents' default.
+func monitorSpecs(groups []haresources.Group, defInterval time.Duration) map[string][]runner.MonitorSpec {
+	out := map[string][]runner.MonitorSpec{}
+	for _, g := range groups {
+		for _, r := range g.Resources {
+			s := runner.MonitorSpec{Interval: r.MonitorInterval, Timeout: r.MonitorTimeout}
+			if s.Interval == 0 {
+				s.Interval = defInterval
+			}
+			if s.Timeout == 0 {
+				s.Timeout = r.Timeout
+			}
+			if s.Timeout == 0 {
+				s.Timeout = script.DefaultTimeout
+			}
+			out[g.Key] = append(out[g.Key], s)
+		}
+	}
+	return out
 }
 
 // removeLeftovers removes every configured VIP still on this host, left by
@@ -137,13 +180,30 @@ func (d *Daemon) groupResult(r runner.Result) {
 	if r.Err != nil {
 		d.log.Error(r.Action.Kind.String()+" of group "+r.Action.Group+" failed", append(f, zap.Error(r.Err))...)
 	} else {
-		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped"}[r.Action.Kind], f...)
+		d.log.Info("group "+r.Action.Group+" "+map[manager.ActionKind]string{manager.Start: "started", manager.Stop: "stopped",
+			manager.Restart: "restarted in place"}[r.Action.Kind], f...)
 	}
-	if r.Action.Kind == manager.Start {
+	switch r.Action.Kind {
+	case manager.Start:
 		d.node.GroupStarted(d.now(), r.Action.Group, r.Err)
-	} else {
+	case manager.Restart:
+		d.node.GroupRestarted(d.now(), r.Action.Group, r.Err)
+	default:
 		d.node.GroupStopped(d.now(), r.Action.Group, r.Err)
 	}
+}
+
+// resourceFailed hands a monitor's finding to the node layer, which
+// decides (restart in place, or move); a resource whose status cannot be
+// used is only logged.
+func (d *Daemon) resourceFailed(f runner.Failure) {
+	fields := []zap.Field{zap.String("group", f.Group), zap.String("resource", f.Name), zap.String("reason", f.Reason)}
+	if f.Unusable {
+		d.log.Error("resource not monitored: its status action cannot be used", fields...)
+		return
+	}
+	d.log.Warn("monitor of "+f.Name+" failed: "+f.Reason, fields...)
+	d.node.ResourceFailed(d.now(), f.Group, f.Resource, f.Reason)
 }
 
 // monitorAlert reports a resource found gone while its group runs here.
@@ -181,4 +241,30 @@ func (d *Daemon) stopFailed() {
 		d.log.Error("a resource could not be stopped: it may still run here, so this node keeps its heartbeat going " +
 			"and the peer will not take it over (no self_fence or watchdog configured); stop it by hand, then run heartbeat -k again")
 	}
+}
+
+// MonitorSummary is what heartbeat -t says about resource monitoring:
+// each monitored resource with its interval and timeout, each group's
+// restarts, or, when nothing is monitored, a suggestion to turn it on.
+func MonitorSummary(cfg *config.Config, groups []haresources.Group) []string {
+	specs := monitorSpecs(groups, cfg.MonitorInterval)
+	var out []string
+	for _, g := range groups {
+		var mon []string
+		for i, r := range g.Resources {
+			if s := specs[g.Key][i]; s.Interval > 0 {
+				mon = append(mon, fmt.Sprintf("%s every %s (timeout %s)", r.Raw, s.Interval, s.Timeout))
+			}
+		}
+		if len(mon) > 0 {
+			rec := haresources.RecoveryOf(g)
+			out = append(out, fmt.Sprintf("monitored in %s: %s; %d restarts in place within %s, then the group moves",
+				g.Key, strings.Join(mon, ", "), rec.Restarts, rec.Window))
+		}
+	}
+	if len(out) == 0 && len(groups) > 0 {
+		out = append(out, "resources are not monitored (as in Heartbeat): set monitor_interval in ha.cf, "+
+			"or per resource in haresources.toml, to have failed services restarted in place and moved after their restarts")
+	}
+	return out
 }

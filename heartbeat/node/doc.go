@@ -24,21 +24,31 @@
 //   - GroupStarted / GroupStopped(now, group, err): a group Action's outcome.
 //   - FenceDone(now, node, err): the outcome of a Ready.Fence request.
 //   - SetLoadAvg(text): the load average sent in the "ld" field.
+//   - ResourceFailed(now, group, resource, reason): a monitor found
+//     resource (its index in the group) not running, or could not tell
+//     (an error, a timeout). Answered with a Restart action, or, once the
+//     group's restarts within its window are used up, a Stop and a hand-over
+//     to the peer (the group is then failed here until Cleanup).
+//   - GroupRestarted(now, group, err): a Restart action's outcome; an err
+//     wrapping manager.ErrStopFailed is a failed stop (FenceSelf).
+//   - Cleanup(now, group): hactl cleanup: the group's failures here are
+//     cleared, and it is started here if it runs nowhere.
 //
-// Later inputs (ping nodes, interface states, resource monitors, check
-// results) are added here the same way: each a method that takes now, and
-// each feeding the one failover decision inside.
+// Later inputs (ping nodes, interface states, check results) are added
+// here the same way: each a method that takes now, and each feeding the
+// one failover decision inside.
 //
 // # Outputs
 //
 // After any input, Ready returns (and clears) one batch:
 //
 //   - Messages to send on every link, in order;
-//   - Actions for the resource runner (start, stop, announce a group);
+//   - Actions for the resource runner (start, stop, announce a group, or
+//     restart it in place from resource Action.Resource on);
 //   - Fence: nodes to fence with the STONITH devices, answered with FenceDone;
 //   - FenceSelf: a group could not be stopped; this node must be fenced;
 //   - Events: typed state changes and decisions, in order, for logs, notify
-//     hooks, mail and metrics;
+//     hooks, mail and metrics (resource-failed and group-failed among them);
 //   - Answers to operator commands (Move), by the caller's id.
 //
 // Next returns the monotonic time at which Tick must next run; Done reports

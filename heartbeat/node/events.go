@@ -62,6 +62,14 @@ const (
 	Decision
 	// ShutdoneSent: every group is released; shutdone went to the peers.
 	ShutdoneSent
+	// ResourceFailed: a resource of a group running here failed (its
+	// monitor, or a restart in place): Group, Resource, Detail (restarted
+	// in place, or the group leaves). Level Warn or Error.
+	ResourceFailed
+	// GroupFailed: the group failed here for good (restarts used up); it
+	// stays stopped here until hactl cleanup and goes to the peer if the
+	// peer can take it.
+	GroupFailed
 )
 
 var eventNames = [...]string{
@@ -88,6 +96,8 @@ var eventNames = [...]string{
 	FenceFailed:       "fence-failed",
 	Decision:          "decision",
 	ShutdoneSent:      "shutdone-sent",
+	ResourceFailed:    "resource-failed",
+	GroupFailed:       "group-failed",
 }
 
 func (k EventKind) String() string {
@@ -104,6 +114,9 @@ type Event struct {
 	Node  string // the node concerned: a peer, or the local node
 	Link  string
 	Group string
+	// Resource is the index of the failed resource in Group
+	// (ResourceFailed).
+	Resource int
 
 	NodeFrom, NodeTo   core.NodeState
 	LinkTo             core.LinkState

@@ -63,7 +63,7 @@ type Answer struct {
 // Ready is one batch of outputs. See the package documentation.
 type Ready struct {
 	Messages  []*msg.Message
-	Actions   []manager.Action // Start, Stop, Announce
+	Actions   []manager.Action // Start, Stop, Restart, Announce
 	Fence     []string         // nodes to fence; answer with FenceDone
 	FenceSelf bool             // a group could not be stopped here
 	Events    []Event
@@ -267,6 +267,40 @@ func (n *Node) GroupStopped(now Time, group string, err error) {
 	n.settle()
 }
 
+// ResourceFailed reports that a monitor found resource (its index in the
+// group, from 0) of group not running, or could not tell (reason: "not
+// running", an error, a timeout). The decision is the node layer's: a
+// Restart action (restart in place from that resource), or, when the
+// group's restarts within its window are used up, a Stop and a hand-over
+// to the peer; reports about a group in transition are ignored.
+func (n *Node) ResourceFailed(now Time, group string, resource int, reason string) {
+	n.setNow(now)
+	n.mgr.ResourceFailed(now.Mono, group, resource, reason)
+	n.settle()
+}
+
+// GroupRestarted reports the outcome of a Restart action. An error that
+// wraps manager.ErrStopFailed means a resource may still run: like a
+// failed stop, this node must be fenced (Ready.FenceSelf).
+func (n *Node) GroupRestarted(now Time, group string, err error) {
+	n.setNow(now)
+	n.mgr.GroupRestarted(now.Mono, group, err)
+	if n.mgr.StopFailed() {
+		n.ready.FenceSelf = true
+	}
+	n.settle()
+}
+
+// Cleanup is hactl cleanup: clears the group's failure count and failed
+// state here, and starts it here if it runs nowhere. An error means there
+// is no such group.
+func (n *Node) Cleanup(now Time, group string) error {
+	n.setNow(now)
+	err := n.mgr.Cleanup(now.Mono, group)
+	n.settle()
+	return err
+}
+
 // FenceDone reports the outcome of fencing node (a Ready.Fence request).
 func (n *Node) FenceDone(now Time, node string, err error) {
 	n.setNow(now)
@@ -370,6 +404,10 @@ func resourceEvent(e manager.Event) Event {
 		out.Kind = GroupStopFailed
 	case manager.EvDualOwnership:
 		out.Kind = SplitBrain
+	case manager.EvResourceFailed:
+		out.Kind, out.Resource = ResourceFailed, e.Resource
+	case manager.EvGroupFailed:
+		out.Kind = GroupFailed
 	}
 	return out
 }

@@ -96,6 +96,9 @@ func (p *pair) drain(i int) {
 					delete(p.running[i], a.Group)
 				}
 				n.GroupStopped(p.tm(), a.Group, err)
+			case manager.Restart:
+				// In place: the group stays where it is.
+				n.GroupRestarted(p.tm(), a.Group, err)
 			}
 		}
 	}

@@ -63,10 +63,14 @@
 //	node = "node1"
 //	resources = ["198.18.0.100/24/eth0", "httpd"]
 //	timeout = "60s"            # optional: every resource's timeout
+//	restarts = 3               # optional: restarts in place of a failed resource
+//	restart_window = "10m"     # within this window before the group moves (0-1000, at least 1s)
 //
 //	[[group.resource_options]] # optional, one table per resource
 //	resource = "httpd"         # the token as written, or its index from 0
 //	timeout = "30s"            # each operation's limit (Resource.Timeout)
+//	monitor_interval = "10s"   # check its status this often while it runs here (at least 100ms)
+//	monitor_timeout = "5s"     # one check's limit (default: timeout); a timeout is a failure
 //
 //	[[group.resource_options]]
 //	resource = 0               # a virtual IP: how it is announced
@@ -76,5 +80,10 @@
 //
 // Timeouts are Go durations ("30s", "1m30s", "500ms") or numbers of
 // seconds, more than 0 and at most 24h; unset means the manager's default.
+// An unset monitor_interval means ha.cf's monitor_interval (off unless
+// set). A failed resource and the ones after it are restarted in place;
+// a failure while restarts failures within restart_window have already
+// been restarted moves the group (defaults 3 and 10m; restarts = 0 moves
+// it at the first failure).
 // Per-resource settings added later go into resource_options.
 package haresources

@@ -107,6 +107,7 @@ func FuzzParseTOML(f *testing.F) {
 		"[[group]]\nnode = \"node1\"\nresources = [\"a\", \"b\"]\ntimeout = 3\n[[group.resource_options]]\nresource = 1\ntimeout = \"1s\"\n",
 		"group = [{node = \"node2\", resources = ['x'], resource_options = [{resource = 'x', timeout = 1.5}]}]\n",
 		"nodes = 1\n",
+		"[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestarts = 2\nrestart_window = \"1m\"\n[[group.resource_options]]\nresource = 0\nmonitor_interval = \"1s\"\nmonitor_timeout = 0.5\n",
 	} {
 		f.Add(s)
 	}

@@ -41,12 +41,15 @@ func withoutPos(gs []Group, noTimeout bool) []Group {
 		res := make([]Resource, len(g.Resources))
 		for j, r := range g.Resources {
 			r.Pos = Pos{}
-			if noTimeout {
-				r.Timeout = 0
+			if noTimeout { // and the other options only the TOML form has
+				r.Timeout, r.MonitorInterval, r.MonitorTimeout, r.Announce = 0, 0, 0, Announce{}
 			}
 			res[j] = r
 		}
 		g.Resources = res
+		if noTimeout {
+			g.Recovery = nil
+		}
 		out[i] = g
 	}
 	return out

@@ -38,6 +38,8 @@ type tomlGroup struct {
 	Node      tomlValue    `toml:"node"`
 	Resources tomlValue    `toml:"resources"`
 	Timeout   tomlValue    `toml:"timeout"`
+	Restarts  tomlValue    `toml:"restarts"`
+	Window    tomlValue    `toml:"restart_window"`
 	Options   []tomlOption `toml:"resource_options"`
 }
 
@@ -47,6 +49,8 @@ type tomlOption struct {
 	GARPCount    tomlValue `toml:"garp_count"`
 	GARPInterval tomlValue `toml:"garp_interval"`
 	GARPRefresh  tomlValue `toml:"garp_refresh"`
+	MonInterval  tomlValue `toml:"monitor_interval"`
+	MonTimeout   tomlValue `toml:"monitor_timeout"`
 }
 
 // tomlKeys is the schema of haresources.toml, for suggestions.
@@ -183,13 +187,75 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 		}
 		if j >= 0 && idx >= 0 {
 			b.announceOptions(o, op, at, &b.groups[idx].Resources[j])
+			b.monitorOptions(o, op, at, &b.groups[idx].Resources[j])
+		} else {
+			b.monitorOptions(o, op, at, &Resource{})
 		}
 	}
+	rec := b.recoveryOptions(g, gp, at)
 	if idx >= 0 {
 		for j := range b.groups[idx].Resources {
 			b.groups[idx].Resources[j].Timeout = timeouts[j]
 		}
+		b.groups[idx].Recovery = rec
 	}
+}
+
+// monitorOptions applies monitor_interval and monitor_timeout (every kind
+// of resource has a status). Errors are reported even when the resource
+// itself is bad, so that one run shows every mistake.
+func (b *builder) monitorOptions(o tomlOption, op string, at func(string) Pos, r *Resource) {
+	for _, d := range []struct {
+		name string
+		v    tomlValue
+		dst  *time.Duration
+		min  time.Duration
+	}{
+		{"monitor_interval", o.MonInterval, &r.MonitorInterval, 100 * time.Millisecond},
+		{"monitor_timeout", o.MonTimeout, &r.MonitorTimeout, 10 * time.Millisecond},
+	} {
+		if !d.v.set {
+			continue
+		}
+		v, msg := parseTimeout(d.v.v)
+		switch {
+		case msg != "":
+			b.errorf(at(op+"."+d.name), "%s.%s: %s", op, d.name, strings.Replace(msg, "timeout ", "", 1))
+		case v < d.min:
+			b.errorf(at(op+"."+d.name), "%s.%s: at least %s", op, d.name, d.min)
+		default:
+			*d.dst = v
+		}
+	}
+}
+
+// recoveryOptions reads the group keys restarts and restart_window; nil
+// when neither is given (the defaults).
+func (b *builder) recoveryOptions(g tomlGroup, gp string, at func(string) Pos) *Recovery {
+	if !g.Restarts.set && !g.Window.set {
+		return nil
+	}
+	rec := Recovery{Restarts: DefaultRestarts, Window: DefaultRestartWindow}
+	if g.Restarts.set {
+		n, ok := g.Restarts.v.(int64)
+		if !ok || n < 0 || n > 1000 {
+			b.errorf(at(gp+".restarts"), "%s.restarts: want an integer from 0 to 1000 (restarts in place before the group moves)", gp)
+		} else {
+			rec.Restarts = int(n)
+		}
+	}
+	if g.Window.set {
+		v, msg := parseTimeout(g.Window.v)
+		switch {
+		case msg != "":
+			b.errorf(at(gp+".restart_window"), "%s.restart_window: %s", gp, strings.Replace(msg, "timeout ", "", 1))
+		case v < time.Second:
+			b.errorf(at(gp+".restart_window"), "%s.restart_window: at least 1s", gp)
+		default:
+			rec.Window = v
+		}
+	}
+	return &rec
 }
 
 // parseTimeout parses a timeout: a Go duration string ("30s", "1m30s"), or

@@ -105,6 +105,72 @@ resource_options = [{resource = 1, timeout = 2.5}, {resource = "10.0.0.1", timeo
 	}
 }
 
+func TestTOMLMonitorAndRecovery(t *testing.T) {
+	src := `
+[[group]]
+node = "node1"
+resources = ["198.18.0.100/24/eth0", "httpd", "ocf:heartbeat:Dummy"]
+timeout = "1m"
+restarts = 2
+restart_window = "5m"
+
+[[group.resource_options]]
+resource = "httpd"
+monitor_interval = "2s"
+monitor_timeout = 1.5
+
+[[group.resource_options]]
+resource = 0
+monitor_interval = 1
+garp_count = 2
+
+[[group]]
+node = "node2"
+resources = ["db"]
+restarts = 0
+
+[[group]]
+node = "node2"
+resources = ["web"]
+restart_window = 60
+
+[[group]]
+node = "node1"
+resources = ["mail"]
+`
+	gs := mustParseTOML(t, src)
+	type mon struct{ interval, timeout time.Duration }
+	var got []mon
+	for _, r := range gs[0].Resources {
+		got = append(got, mon{r.MonitorInterval, r.MonitorTimeout})
+	}
+	want := []mon{{time.Second, 0}, {2 * time.Second, 1500 * time.Millisecond}, {0, 0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("monitor settings %v, want %v", got, want)
+	}
+	if gs[0].Resources[0].Announce.Count != 2 {
+		t.Errorf("garp_count next to monitor_interval lost: %+v", gs[0].Resources[0].Announce)
+	}
+	recs := []Recovery{
+		{Restarts: 2, Window: 5 * time.Minute},
+		{Restarts: 0, Window: DefaultRestartWindow},
+		{Restarts: DefaultRestarts, Window: time.Minute},
+		{Restarts: DefaultRestarts, Window: DefaultRestartWindow},
+	}
+	for i, g := range gs {
+		if r := RecoveryOf(g); r != recs[i] {
+			t.Errorf("group %d: recovery %+v, want %+v", i, r, recs[i])
+		}
+	}
+	if gs[3].Recovery != nil {
+		t.Errorf("a group without restarts or restart_window should keep Recovery nil (the defaults)")
+	}
+	// The plain form has no room for them: defaults.
+	if r := RecoveryOf(mustParse(t, "node1 httpd\n", twoNodes)[0]); r != (Recovery{DefaultRestarts, DefaultRestartWindow}) {
+		t.Errorf("plain haresources recovery %+v", r)
+	}
+}
+
 func TestTOMLEmpty(t *testing.T) {
 	for _, src := range []string{"", "# nothing\n", "group = []\n"} {
 		if gs := mustParseTOML(t, src); len(gs) != 0 {
@@ -167,6 +233,29 @@ func TestTOMLErrors(t *testing.T) {
 		{"nan timeout", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = nan\n", []string{`haresources.toml:4: group[0].timeout: NaN seconds is out of range`}},
 		{"timeout a string number with exponent", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = \"1e3\"\n", []string{`haresources.toml:4: group[0].timeout: "1e3" is not a duration`}},
 		{"timeout a bool", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\ntimeout = true\n", []string{`haresources.toml:4: group[0].timeout: want a duration string or a number of seconds, have a boolean`}},
+		{"bad monitor_interval", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 0\nmonitor_interval = \"often\"\n",
+			[]string{`haresources.toml:6: group[0].resource_options[0].monitor_interval: "often" is not a duration`}},
+		{"monitor_interval too short", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 0\nmonitor_interval = \"10ms\"\n",
+			[]string{`haresources.toml:6: group[0].resource_options[0].monitor_interval: at least 100ms`}},
+		{"monitor_timeout zero", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 0\nmonitor_timeout = 0\n",
+			[]string{`haresources.toml:6: group[0].resource_options[0].monitor_timeout: 0 seconds is out of range`}},
+		{"monitor_timeout a bool", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 0\nmonitor_timeout = true\n",
+			[]string{`haresources.toml:6: group[0].resource_options[0].monitor_timeout: want a duration string or a number of seconds, have a boolean`}},
+		{"monitor option of an unknown resource", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = \"b\"\nmonitor_interval = \"1ms\"\n",
+			[]string{`haresources.toml:5: group[0].resource_options[0].resource: the group has no resource "b"`,
+				`haresources.toml:6: group[0].resource_options[0].monitor_interval: at least 100ms`}},
+		{"restarts negative", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestarts = -1\n",
+			[]string{`haresources.toml:4: group[0].restarts: want an integer from 0 to 1000`}},
+		{"restarts a string", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestarts = \"3\"\n",
+			[]string{`haresources.toml:4: group[0].restarts: want an integer from 0 to 1000`}},
+		{"restarts too many", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestarts = 1001\n",
+			[]string{`haresources.toml:4: group[0].restarts: want an integer from 0 to 1000`}},
+		{"restart_window bad", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestart_window = \"a while\"\n",
+			[]string{`haresources.toml:4: group[0].restart_window: "a while" is not a duration`}},
+		{"restart_window short", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\nrestart_window = \"500ms\"\n",
+			[]string{`haresources.toml:4: group[0].restart_window: at least 1s`}},
+		{"restarts in resource_options", "[[group]]\nnode = \"node1\"\nresources = [\"a\"]\n[[group.resource_options]]\nresource = 0\nrestarts = 2\n",
+			[]string{`haresources.toml:6: unknown key "group.resource_options.restarts"`}},
 		{"errors in several groups", "[[group]]\nnode = \"node9\"\nresources = [\"a\"]\n\n[[group]]\nnode = \"node1\"\nresources = [\"IPaddr\"]\n", []string{
 			`haresources.toml:2: unknown node "node9"`,
 			`haresources.toml:7: resource "IPaddr": IPaddr needs an address`,

@@ -45,7 +45,14 @@ type Resource struct {
 	// Announce tunes a virtual IP's gratuitous ARP / unsolicited NA; zero
 	// fields mean the agent's defaults (5 rounds, 200 ms apart, no refresh).
 	Announce Announce
-	Pos      Pos
+	// MonitorInterval: while the group runs here, the resource's status
+	// is checked this often (resource_options monitor_interval); 0 means
+	// the cluster's default (ha.cf monitor_interval), which is off unless
+	// set. MonitorTimeout bounds one check (monitor_timeout); 0 means the
+	// resource's Timeout, else the agent's default.
+	MonitorInterval time.Duration
+	MonitorTimeout  time.Duration
+	Pos             Pos
 }
 
 // IPSpec is a parsed IPaddr/IPaddr2 argument: ip[/bits[/iface[:label]][/broadcast]].
@@ -83,5 +90,32 @@ type Group struct {
 	Key       string
 	Node      string // preferred node, lower case
 	Resources []Resource
-	Pos       Pos
+	// Recovery is how often a failed resource is restarted in place
+	// before the group leaves the node; nil means the defaults
+	// (DefaultRestarts within DefaultRestartWindow).
+	Recovery *Recovery
+	Pos      Pos
+}
+
+// Recovery bounds restarts in place (haresources.toml group keys restarts
+// and restart_window): a failure while Restarts failures within Window
+// have already been restarted here moves the group away (0: the first
+// failure does).
+type Recovery struct {
+	Restarts int
+	Window   time.Duration
+}
+
+// Recovery defaults.
+const (
+	DefaultRestarts      = 3
+	DefaultRestartWindow = 10 * time.Minute
+)
+
+// RecoveryOf returns g's recovery bounds, defaults filled in.
+func RecoveryOf(g Group) Recovery {
+	if g.Recovery == nil {
+		return Recovery{Restarts: DefaultRestarts, Window: DefaultRestartWindow}
+	}
+	return *g.Recovery
 }

@@ -51,10 +51,13 @@ const (
 	// StopFailed: a stop failed even after retries; the group may still
 	// run here and must never be started by the peer. Fatal until fenced.
 	StopFailed
+	// Restarting: a failed resource and the ones after it are being
+	// restarted in place (a Restart action); the group is held here.
+	Restarting
 )
 
 func (s GroupState) String() string {
-	return [...]string{"stopped", "starting", "running", "stopping", "stop-failed"}[s]
+	return [...]string{"stopped", "starting", "running", "stopping", "stop-failed", "restarting"}[s]
 }
 
 // ActionKind is what the runner is to do with a group.
@@ -68,10 +71,15 @@ const (
 	Fence
 	// Announce asks the runner to re-announce the group's VIPs at once.
 	Announce
+	// Restart asks the runner to restart the group's resources from
+	// Resource on in place: stop them right to left (the last first, down
+	// to Resource), then start them left to right. The daemon reports the
+	// outcome with GroupRestarted; a stop that failed wraps ErrStopFailed.
+	Restart
 )
 
 func (k ActionKind) String() string {
-	return [...]string{"?", "start", "stop", "fence", "announce"}[k]
+	return [...]string{"?", "start", "stop", "fence", "announce", "restart"}[k]
 }
 
 // Action asks the runner to start or stop a group; the daemon reports the
@@ -80,6 +88,9 @@ type Action struct {
 	Kind  ActionKind
 	Group string
 	Node  string // Fence only
+	// Resource is the index (from 0, in the group's order) of the first
+	// resource to restart: Restart only.
+	Resource int
 }
 
 // Event is a decision or state change, for logs and notify hooks.
@@ -88,6 +99,8 @@ type Event struct {
 	Group string // "" for node-wide events
 	// From and To are the group's states (EvGroupState).
 	From, To GroupState
+	// Resource is the failed resource's index (EvResourceFailed).
+	Resource int
 	Detail   string
 	Level    Level
 }
@@ -109,6 +122,14 @@ const (
 	EvDualOwnership
 	// EvFenceFailed: fencing the peer failed; its groups are not taken.
 	EvFenceFailed
+	// EvResourceFailed: a resource of a group running here failed its
+	// monitor, or a restart in place failed (Resource, Detail); Detail
+	// says whether it is restarted in place or the group leaves.
+	EvResourceFailed
+	// EvGroupFailed: the group failed here for good (restarts used up,
+	// or its start failed): it stays stopped here until Cleanup, and goes
+	// to the peer if the peer can take it.
+	EvGroupFailed
 )
 
 // Level is an event's severity in the log.
@@ -147,6 +168,20 @@ type group struct {
 	state    GroupState
 	failed   bool          // its last start failed here
 	failedAt time.Duration // when
+	// sticky: it failed here for good (restarts used up): not started
+	// here again until Cleanup or the peer's death, whatever FailBackoff.
+	sticky bool
+	// leaving: its restarts are used up and it is being stopped; once
+	// stopped it is failed here and handed to the peer.
+	leaving bool
+	// restartFrom is the first resource of the restart in progress.
+	restartFrom int
+	// failures are the times of the failures within the restart window;
+	// lastFailure and lastFailureAt the newest one (kept after Cleanup
+	// for the status, with failures cleared).
+	failures      []time.Duration
+	lastFailure   string
+	lastFailureAt time.Duration
 	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
 	replyIPRequest bool
 }
@@ -255,7 +290,7 @@ func (g *group) in(h Hold) bool {
 func (m *Manager) Holding() Hold {
 	var h Hold
 	for _, g := range m.groups {
-		if g.state == Running || g.state == Starting || g.state == StopFailed {
+		if g.state == Running || g.state == Starting || g.state == StopFailed || g.state == Restarting {
 			if g.local {
 				h |= Local
 			} else {
@@ -285,7 +320,7 @@ func (m *Manager) HoldsNoneOf(h Hold) bool { return m.Holding()&h == 0 }
 // settled reports that no group is starting or stopping.
 func (m *Manager) settled() bool {
 	for _, g := range m.groups {
-		if g.state == Starting || g.state == Stopping {
+		if g.state == Starting || g.state == Stopping || g.state == Restarting {
 			return false
 		}
 	}
@@ -315,7 +350,9 @@ func (m *Manager) PeerUp() bool { return m.peerAlive }
 func (m *Manager) Groups() []GroupStatus {
 	var out []GroupStatus
 	for _, g := range m.groups {
-		out = append(out, GroupStatus{Key: g.Key, Node: g.Node, State: g.state.String(), Failed: g.failed})
+		out = append(out, GroupStatus{Key: g.Key, Node: g.Node, State: g.state.String(), Failed: g.failed,
+			Failures: len(g.inWindow(m.now)), LastFailure: g.lastFailure, LastFailureAt: g.lastFailureAt,
+			FailedForGood: g.failed && g.sticky})
 	}
 	return out
 }
@@ -326,6 +363,16 @@ type GroupStatus struct {
 	Node   string `json:"preferred_node"`
 	State  string `json:"state"`
 	Failed bool   `json:"failed"`
+	// Failures counts the failures here within the group's restart
+	// window (monitors, restarts and starts that failed).
+	Failures int `json:"failures"`
+	// LastFailure is the newest failure's reason ("" = none since the
+	// daemon started), LastFailureAt its monotonic time.
+	LastFailure   string        `json:"last_failure,omitempty"`
+	LastFailureAt time.Duration `json:"-"`
+	// FailedForGood: its restarts are used up; it stays stopped here
+	// until hactl cleanup (or the peer's death).
+	FailedForGood bool `json:"failed_for_good"`
 }
 
 func (m *Manager) setState(g *group, s GroupState) {
@@ -341,7 +388,7 @@ func (m *Manager) setState(g *group, s GroupState) {
 func (m *Manager) take(h Hold, why string) {
 	var keys, skipped []string
 	for _, g := range m.groups {
-		if g.in(h) && g.state == Stopped && g.failed && m.now-g.failedAt < m.cfg.FailBackoff {
+		if g.in(h) && g.state == Stopped && g.failed && (g.sticky || m.now-g.failedAt < m.cfg.FailBackoff) {
 			skipped = append(skipped, g.Key)
 			continue
 		}
@@ -356,7 +403,7 @@ func (m *Manager) take(h Hold, why string) {
 	}
 	if len(skipped) > 0 {
 		m.events = append(m.events, Event{Level: Error, Detail: fmt.Sprintf(
-			"not starting %s: it failed to start here less than %s ago; it stays stopped until then (or until the peer dies)",
+			"not starting %s: it failed here (its start less than %s ago, or its restarts were used up); it stays stopped here until then, hactl cleanup, or the peer's death",
 			strings.Join(skipped, ", "), m.cfg.FailBackoff)})
 	}
 }
@@ -378,7 +425,7 @@ func (m *Manager) give(h Hold, why string) {
 // release stops one group if it runs (or is being started) here. A group
 // whose stop failed is tried again: the operator may have fixed it.
 func (m *Manager) release(g *group) bool {
-	if g.state != Running && g.state != Starting && g.state != StopFailed {
+	if g.state != Running && g.state != Starting && g.state != StopFailed && g.state != Restarting {
 		return false
 	}
 	m.setState(g, Stopping)

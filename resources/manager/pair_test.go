@@ -46,6 +46,8 @@ type pair struct {
 	// dualOK: after a partition without fencing both hold groups until
 	// they have compared notes; the invariant is checked at the end.
 	dualOK bool
+	// restarts counts the Restart actions run.
+	restarts int
 }
 
 var testGroups = []haresources.Group{
@@ -133,6 +135,15 @@ func (p *pair) settle() {
 				n.running[it.act.Group] = true
 			}
 			n.m.GroupStarted(p.now, it.act.Group, err)
+		} else if it.act.Kind == Restart {
+			// A restart in place: the group stays held; its start part
+			// fails like a start would.
+			var err error
+			if n.failStart[it.act.Group] {
+				err = errors.New("boom")
+			}
+			p.restarts++
+			n.m.GroupRestarted(p.now, it.act.Group, err)
 		} else {
 			delete(n.running, it.act.Group)
 			n.m.GroupStopped(p.now, it.act.Group, nil)

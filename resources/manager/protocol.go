@@ -153,7 +153,7 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 		why = "peer " + m.peer + " stopped gracefully"
 	}
 	for _, g := range m.groups {
-		g.failed = false // nobody else can run them: try again
+		g.failed, g.sticky = false, false // nobody else can run them: try again
 	}
 	// Unlike Heartbeat, a peer lost by timeout is fenced even if it said it
 	// held nothing: in a partition it is alive and, not knowing what we
@@ -462,6 +462,7 @@ func (m *Manager) GroupStarted(now time.Duration, key string, err error) {
 	if err != nil {
 		m.setState(g, Stopped)
 		g.failed, g.failedAt = true, now
+		m.recordFailure(g, "start failed: "+err.Error())
 		m.events = append(m.events, Event{Kind: EvStartFailed, Group: key, Level: Error, Detail: "start failed: " + err.Error()})
 		// Hand it to the peer as soon as it can take it (Heartbeat waits 30 s).
 		m.pendingStandby |= setOf(g)
@@ -487,6 +488,9 @@ func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
 		return
 	}
 	m.setState(g, Stopped)
+	if g.leaving {
+		m.failedHere(g)
+	}
 	if g.replyIPRequest {
 		g.replyIPRequest = false
 		m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "yes", "ok", "OK")

@@ -37,6 +37,10 @@ type Options struct {
 	// Heartbeat's rule, needed by resource.d scripts that refuse a second
 	// start. Nil starts every resource unconditionally.
 	CheckFirst func(agent.Agent) bool
+	// Monitors says how resource idx of group is monitored while the
+	// group runs here (see monitor.go); a zero Interval, or a nil
+	// Monitors, is not monitored. Findings go to Failures.
+	Monitors func(group string, idx int, a agent.Agent) MonitorSpec
 }
 
 // Alert reports a monitored resource found not running, and whether
@@ -60,15 +64,21 @@ type Runner struct {
 	groups  map[string][]agent.Agent
 	results chan Result
 
-	alerts chan Alert
+	alerts   chan Alert
+	failures chan Failure
 
 	mu      sync.Mutex
 	queues  map[string][]item
 	busy    map[string]bool
 	watched map[string]bool
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// mon is each monitored group's current monitoring round; verified
+	// the resources whose status said running since their last start.
+	mon      map[string]*groupMon
+	verified map[string]map[int]bool
+	monGen   uint64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // New returns a runner for the given groups (key -> agents in haresources
@@ -91,7 +101,8 @@ func New(groups map[string][]agent.Agent, opts Options) *Runner {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runner{opts: opts, groups: groups, results: make(chan Result, 64), alerts: make(chan Alert, 16),
-		queues: map[string][]item{}, busy: map[string]bool{}, watched: map[string]bool{}, ctx: ctx, cancel: cancel}
+		failures: make(chan Failure, 64), queues: map[string][]item{}, busy: map[string]bool{}, watched: map[string]bool{},
+		mon: map[string]*groupMon{}, verified: map[string]map[int]bool{}, ctx: ctx, cancel: cancel}
 	if opts.Monitor != nil {
 		r.wg.Add(1)
 		go r.monitor()
@@ -99,10 +110,14 @@ func New(groups map[string][]agent.Agent, opts Options) *Runner {
 	return r
 }
 
-// item is queued work for a group: an action, or a monitoring check.
+// item is queued work for a group: an action, a VIP check (check), or
+// one resource's monitor (mon, of resource idx in round gen).
 type item struct {
 	act   manager.Action
 	check bool
+	mon   bool
+	idx   int
+	gen   uint64
 }
 
 // Alerts delivers monitoring findings.
@@ -147,10 +162,11 @@ func (r *Runner) monitor() {
 func (r *Runner) Results() <-chan Result { return r.results }
 
 // Submit queues an action; it never blocks. A stop ends the group's
-// monitoring at once; a start that succeeds begins it.
+// monitoring at once; a start or restart that succeeds begins it.
 func (r *Runner) Submit(a manager.Action) {
 	if a.Kind == manager.Stop {
 		r.watch(a.Group, false)
+		r.monitorOff(a.Group)
 	}
 	r.enqueue(a.Group, item{act: a})
 }
@@ -196,6 +212,10 @@ func (r *Runner) work(key string) {
 			}
 			continue
 		}
+		if it.mon {
+			r.monitorCheck(key, it.idx, it.gen)
+			continue
+		}
 		a := it.act
 		if a.Kind == manager.Announce {
 			r.announce(key)
@@ -204,12 +224,25 @@ func (r *Runner) work(key string) {
 
 		t0 := time.Now()
 		var err error
-		if a.Kind == manager.Start {
+		switch a.Kind {
+		case manager.Start:
+			r.unverify(key, 0)
 			err = r.start(key)
 			if err == nil {
 				r.watch(key, true)
+				r.monitorOn(key)
 			}
-		} else {
+		case manager.Restart:
+			err = r.restart(key, a.Resource)
+			if err == nil {
+				r.watch(key, true)
+				r.monitorOn(key)
+			}
+		default:
+			// Also here, not only at Submit: a start or restart that
+			// was queued before this stop has begun monitoring again.
+			r.watch(key, false)
+			r.monitorOff(key)
 			err = r.stop(key)
 		}
 		select {
@@ -234,7 +267,43 @@ func (r *Runner) start(key string) error {
 	if !ok {
 		return fmt.Errorf("unknown group %q", key)
 	}
-	for i, a := range agents {
+	return r.startFrom(agents, 0)
+}
+
+// restart restarts resources from..end of a group in place: they are
+// stopped right to left, then started left to right (a failed start
+// stops what the restart started). A stop that fails wraps
+// manager.ErrStopFailed: the resource may still run.
+func (r *Runner) restart(key string, from int) error {
+	agents, ok := r.groups[key]
+	if !ok {
+		return fmt.Errorf("unknown group %q", key)
+	}
+	if from < 0 || from >= len(agents) {
+		return fmt.Errorf("group %q has no resource %d", key, from)
+	}
+	r.unverify(key, from)
+	for i := len(agents) - 1; i >= from; i-- {
+		if err := r.stopOne(agents[i]); err != nil {
+			return fmt.Errorf("%w: %v", manager.ErrStopFailed, err)
+		}
+	}
+	err := r.startFrom(agents, from)
+	if errors.Is(err, errCleanup) {
+		return fmt.Errorf("%w: %v", manager.ErrStopFailed, err)
+	}
+	return err
+}
+
+// errCleanup marks a failed start whose cleanup (stopping what it had
+// started) failed too.
+var errCleanup = errors.New("cleaning up failed too")
+
+// startFrom starts agents[from:] left to right; on a failure it stops the
+// failed one and those it started, right to left.
+func (r *Runner) startFrom(agents []agent.Agent, from int) error {
+	for i := from; i < len(agents); i++ {
+		a := agents[i]
 		if r.opts.CheckFirst != nil && r.opts.CheckFirst(a) && r.running(a) {
 			r.opts.Log(a.String(), "already running; not started again")
 			continue
@@ -242,13 +311,13 @@ func (r *Runner) start(key string) error {
 		if err := r.op(a.Start); err != nil {
 			r.opts.Log(a.String(), "start failed: "+err.Error())
 			var stopErrs []error
-			for j := i; j >= 0; j-- {
+			for j := i; j >= from; j-- {
 				if serr := r.stopOne(agents[j]); serr != nil {
 					stopErrs = append(stopErrs, serr)
 				}
 			}
 			if len(stopErrs) > 0 {
-				return fmt.Errorf("start of %s failed (%v) and cleaning up failed too: %w", a, err, errors.Join(stopErrs...))
+				return fmt.Errorf("start of %s failed (%v) and %w: %w", a, err, errCleanup, errors.Join(stopErrs...))
 			}
 			return fmt.Errorf("start of %s failed: %w", a, err)
 		}

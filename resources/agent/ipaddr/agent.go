@@ -300,3 +300,44 @@ func isAbsent(err error) bool {
 func delAddr(a netlink.Addr) *netlink.Addr {
 	return &netlink.Addr{IPNet: a.IPNet, Label: a.Label, Broadcast: net.IPv4zero}
 }
+
+// Monitor is the resource monitor of a virtual IP (haresources.toml
+// monitor_interval): healthy when the address is on its interface, not
+// DAD-failed, and the interface is administratively up with carrier
+// (IFF_UP and IFF_RUNNING). reason says what is wrong when it is not.
+func (v *VIP) Monitor(ctx context.Context) (ok bool, reason string, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	h, err := newHandle(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	defer h.Close()
+	t, err := v.resolve(h)
+	if errors.Is(err, ErrNoInterface) {
+		return false, "its interface is gone", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	a := t.link.Attrs()
+	switch {
+	case a.RawFlags&unix.IFF_UP == 0:
+		return false, "interface " + a.Name + " is down", nil
+	case a.RawFlags&unix.IFF_RUNNING == 0:
+		return false, "interface " + a.Name + " has no carrier", nil
+	}
+	have, err := v.findOnLink(h, t.link)
+	if err != nil {
+		return false, "", err
+	}
+	for _, x := range have {
+		if x.Flags&unix.IFA_F_DADFAILED == 0 {
+			return true, "", nil
+		}
+	}
+	if len(have) > 0 {
+		return false, "duplicate address detection failed", nil
+	}
+	return false, "address not on " + a.Name, nil
+}
