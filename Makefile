@@ -22,6 +22,16 @@ BINARIES  := heartbeat cl_status hactl hb_standby hb_takeover
 INIT      ?= auto
 GOFLAGS   ?=
 export GOFLAGS
+# The version every binary reports (heartbeat -V) and the package carries:
+# from git describe, mapped to a Debian version by scripts/version.sh.
+# VERSION=... on the command line or in the environment overrides it.
+ifndef VERSION
+VERSION := $(shell sh scripts/version.sh)
+endif
+export VERSION
+LDFLAGS   := -X github.com/hasuite/hasuite/heartbeat/api.Version=$(VERSION)
+# More linker flags (e.g. -s -w: no symbol table, no DWARF).
+EXTRA_LDFLAGS ?=
 
 .PHONY: all build test unit e2e bench demo install fuzz lint deps clean
 
@@ -29,7 +39,7 @@ all: build
 
 build:
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(BINARIES))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o bin/ $(addprefix ./cmd/,$(BINARIES))
 
 deps:
 	@sh scripts/install-test-deps.sh

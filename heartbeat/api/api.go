@@ -25,12 +25,27 @@ const (
 	CmdFenceConfirm = "fence-confirm"
 )
 
-// Version is the suite's version; HeartbeatVersion is the protocol version
-// we speak and report where Heartbeat's tools print theirs.
-const (
-	Version          = "0.1.0"
-	HeartbeatVersion = "3.0.6"
-)
+// HeartbeatVersion is the protocol version we speak and report where
+// Heartbeat's tools print theirs.
+const HeartbeatVersion = "3.0.6"
+
+// Version is the suite's version, a Debian package version (it starts with
+// a digit; see scripts/version.sh). make build sets it from git describe
+// with -ldflags "-X github.com/hasuite/hasuite/heartbeat/api.Version=...";
+// a plain go build gets it from the VCS stamp Go embeds, as
+// BaseVersion~git<commit date>.<hash>[.dirty], and without one (go test, a
+// source tree without .git) it is BaseVersion~dev.
+var Version string
+
+// BaseVersion is the release the current sources lead to; scripts/version.sh
+// uses the same value when git has no release tag.
+const BaseVersion = "0.1.0"
+
+func init() {
+	if Version == "" {
+		Version = vcsVersion()
+	}
+}
 
 // Status is the daemon's full state for status commands.
 type Status struct {
@@ -87,7 +102,7 @@ type NodeSnapshot struct {
 // LinkSnapshot is one medium as seen for one node.
 type LinkSnapshot struct {
 	Name      string        `json:"name"`
-	State     string        `json:"state"` // LinkUp or LinkDead
+	State     string        `json:"state"`         // LinkUp or LinkDead
 	LastHeard time.Duration `json:"last_heard_ns"` // -1 when never heard
 	Packets   uint64        `json:"packets"`
 }
