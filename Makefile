@@ -8,6 +8,7 @@
 #   make install binaries into $(DESTDIR)$(PREFIX), and the systemd unit or
 #                the SysV init script (INIT=auto|systemd|sysv|both)
 #   make fuzz    every fuzz target for FUZZTIME each
+#   make man     the man pages from docs/man/*.md into build/man (go-md2man)
 
 GO        ?= go
 PREFIX    ?= /usr/local
@@ -32,14 +33,23 @@ export VERSION
 LDFLAGS   := -X github.com/hasuite/hasuite/heartbeat/api.Version=$(VERSION)
 # More linker flags (e.g. -s -w: no symbol table, no DWARF).
 EXTRA_LDFLAGS ?=
+GOMD2MAN  ?= go-md2man
+# The man pages: docs/man/<page>.<section>.md -> build/man/<page>.<section>.
+MANPAGES  := $(patsubst docs/man/%.md,build/man/%,$(wildcard docs/man/*.md))
 
-.PHONY: all build test unit e2e bench demo install fuzz lint deps clean
+.PHONY: all build test unit e2e bench demo install fuzz lint deps clean man
 
 all: build
 
 build:
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o bin/ $(addprefix ./cmd/,$(BINARIES))
+
+man: $(MANPAGES)
+
+build/man/%: docs/man/%.md
+	@mkdir -p build/man
+	$(GOMD2MAN) -in $< -out $@
 
 deps:
 	@sh scripts/install-test-deps.sh
@@ -99,4 +109,4 @@ fuzz:
 		done; done
 
 clean:
-	rm -rf bin
+	rm -rf bin build
