@@ -9,6 +9,7 @@
 #                the SysV init script (INIT=auto|systemd|sysv|both)
 #   make fuzz    every fuzz target for FUZZTIME each
 #   make man     the man pages from docs/man/*.md into build/man (go-md2man)
+#   make deb     build/hasuite_<version>_<arch>.deb (dpkg-deb; no network)
 
 GO        ?= go
 PREFIX    ?= /usr/local
@@ -37,7 +38,7 @@ GOMD2MAN  ?= go-md2man
 # The man pages: docs/man/<page>.<section>.md -> build/man/<page>.<section>.
 MANPAGES  := $(patsubst docs/man/%.md,build/man/%,$(wildcard docs/man/*.md))
 
-.PHONY: all build test unit e2e bench demo install fuzz lint deps clean man
+.PHONY: all build test unit e2e bench demo install fuzz lint deps clean man deb
 
 all: build
 
@@ -50,6 +51,12 @@ man: $(MANPAGES)
 build/man/%: docs/man/%.md
 	@mkdir -p build/man
 	$(GOMD2MAN) -in $< -out $@
+
+# The Debian package, from the static binaries (stripped: -s -w) and the
+# man pages; see scripts/mkdeb.sh and docs/operations.md ("Packaging").
+deb: man
+	$(MAKE) build EXTRA_LDFLAGS='-s -w'
+	sh scripts/mkdeb.sh build
 
 deps:
 	@sh scripts/install-test-deps.sh
