@@ -144,5 +144,6 @@ find "$root" -type d -exec chmod 0755 {} +
 find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 deb=$out/hasuite_${version}_$DEB_ARCH.deb
+rm -f "$out"/hasuite_*.deb # one package in OUTDIR: apt install ./build/hasuite_*.deb
 dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-xz}" --build "$root" "$deb" >/dev/null
 echo "$deb"
