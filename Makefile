@@ -8,6 +8,8 @@
 #   make install binaries into $(DESTDIR)$(PREFIX), and the systemd unit or
 #                the SysV init script (INIT=auto|systemd|sysv|both)
 #   make fuzz    every fuzz target for FUZZTIME each
+#   make man     the man pages from docs/man/*.md into build/man (go-md2man)
+#   make deb     build/hasuite_<version>_<arch>.deb (dpkg-deb; no network)
 
 GO        ?= go
 PREFIX    ?= /usr/local
@@ -22,14 +24,39 @@ BINARIES  := heartbeat cl_status hactl hb_standby hb_takeover
 INIT      ?= auto
 GOFLAGS   ?=
 export GOFLAGS
+# The version every binary reports (heartbeat -V) and the package carries:
+# from git describe, mapped to a Debian version by scripts/version.sh.
+# VERSION=... on the command line or in the environment overrides it.
+ifndef VERSION
+VERSION := $(shell sh scripts/version.sh)
+endif
+export VERSION
+LDFLAGS   := -X github.com/hasuite/hasuite/heartbeat/api.Version=$(VERSION)
+# More linker flags (e.g. -s -w: no symbol table, no DWARF).
+EXTRA_LDFLAGS ?=
+GOMD2MAN  ?= go-md2man
+# The man pages: docs/man/<page>.<section>.md -> build/man/<page>.<section>.
+MANPAGES  := $(patsubst docs/man/%.md,build/man/%,$(wildcard docs/man/*.md))
 
-.PHONY: all build test unit e2e bench demo install fuzz lint deps clean
+.PHONY: all build test unit e2e bench demo install fuzz lint deps clean man deb
 
 all: build
 
 build:
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(BINARIES))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) $(EXTRA_LDFLAGS)" -o bin/ $(addprefix ./cmd/,$(BINARIES))
+
+man: $(MANPAGES)
+
+build/man/%: docs/man/%.md
+	@mkdir -p build/man
+	$(GOMD2MAN) -in $< -out $@
+
+# The Debian package, from the static binaries (stripped: -s -w) and the
+# man pages; see scripts/mkdeb.sh and docs/operations.md ("Packaging").
+deb: man
+	$(MAKE) build EXTRA_LDFLAGS='-s -w'
+	sh scripts/mkdeb.sh build
 
 deps:
 	@sh scripts/install-test-deps.sh
@@ -89,4 +116,4 @@ fuzz:
 		done; done
 
 clean:
-	rm -rf bin
+	rm -rf bin build

@@ -28,12 +28,27 @@ const (
 	CmdCleanup = "cleanup"
 )
 
-// Version is the suite's version; HeartbeatVersion is the protocol version
-// we speak and report where Heartbeat's tools print theirs.
-const (
-	Version          = "0.1.0"
-	HeartbeatVersion = "3.0.6"
-)
+// HeartbeatVersion is the protocol version we speak and report where
+// Heartbeat's tools print theirs.
+const HeartbeatVersion = "3.0.6"
+
+// Version is the suite's version, a Debian package version (it starts with
+// a digit; see scripts/version.sh). make build sets it from git describe
+// with -ldflags "-X github.com/hasuite/hasuite/heartbeat/api.Version=...";
+// a plain go build gets it from the VCS stamp Go embeds, as
+// BaseVersion~git<commit date>.<hash>[.dirty], and without one (go test, a
+// source tree without .git) it is BaseVersion~dev.
+var Version string
+
+// BaseVersion is the release the current sources lead to; scripts/version.sh
+// uses the same value when git has no release tag.
+const BaseVersion = "0.1.0"
+
+func init() {
+	if Version == "" {
+		Version = vcsVersion()
+	}
+}
 
 // Status is the daemon's full state for status commands.
 type Status struct {
