@@ -62,6 +62,16 @@ const (
 	Decision
 	// ShutdoneSent: every group is released; shutdone went to the peers.
 	ShutdoneSent
+	// SplitBrainHealed: after SplitBrain, every group is held by one node
+	// again.
+	SplitBrainHealed
+	// StandbyStarted: this node began to hand groups to the peer (Move: why:
+	// the operator's hb_standby, auto_failback, the peer's hb_takeover,
+	// a failed start; Detail names the set).
+	StandbyStarted
+	// TakeoverAsked: this node asked the peer for groups (the operator's
+	// hb_takeover; Move is manager.MoveOperator).
+	TakeoverAsked
 )
 
 var eventNames = [...]string{
@@ -88,6 +98,9 @@ var eventNames = [...]string{
 	FenceFailed:       "fence-failed",
 	Decision:          "decision",
 	ShutdoneSent:      "shutdone-sent",
+	SplitBrainHealed:  "split-brain-healed",
+	StandbyStarted:    "standby",
+	TakeoverAsked:     "takeover",
 }
 
 func (k EventKind) String() string {
@@ -109,6 +122,8 @@ type Event struct {
 	LinkTo             core.LinkState
 	GroupFrom, GroupTo manager.GroupState
 	Cause              core.DeathCause
+	// Move says why a StandbyStarted or TakeoverAsked began.
+	Move manager.MoveCause
 
 	// Silence is the silence that led to a death or a late heartbeat.
 	Silence time.Duration

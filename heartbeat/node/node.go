@@ -357,6 +357,12 @@ func resourceEvent(e manager.Event) Event {
 		out.Kind = GroupStopFailed
 	case manager.EvDualOwnership:
 		out.Kind = SplitBrain
+	case manager.EvDualOwnershipResolved:
+		out.Kind = SplitBrainHealed
+	case manager.EvStandby:
+		out.Kind, out.Move = StandbyStarted, e.Move
+	case manager.EvTakeover:
+		out.Kind, out.Move = TakeoverAsked, e.Move
 	}
 	return out
 }

@@ -88,8 +88,39 @@ type Event struct {
 	Group string // "" for node-wide events
 	// From and To are the group's states (EvGroupState).
 	From, To GroupState
-	Detail   string
-	Level    Level
+	// Move says why a move began (EvStandby, EvTakeover).
+	Move   MoveCause
+	Detail string
+	Level  Level
+}
+
+// MoveCause says why groups began to move between the nodes.
+type MoveCause int
+
+// Move causes.
+const (
+	// MoveOperator: hb_standby or hb_takeover on this node.
+	MoveOperator MoveCause = iota + 1
+	// MoveAutoFailback: auto_failback on gives the peer its groups back.
+	MoveAutoFailback
+	// MovePeerRequest: the peer's hb_takeover asked this node to go standby.
+	MovePeerRequest
+	// MoveFailedStart: groups that failed to start here go to the peer.
+	MoveFailedStart
+)
+
+func (c MoveCause) String() string {
+	switch c {
+	case MoveOperator:
+		return "operator"
+	case MoveAutoFailback:
+		return "auto_failback"
+	case MovePeerRequest:
+		return "peer-request"
+	case MoveFailedStart:
+		return "failed-start"
+	}
+	return ""
 }
 
 // EventKind says what a manager event reports.
@@ -109,6 +140,14 @@ const (
 	EvDualOwnership
 	// EvFenceFailed: fencing the peer failed; its groups are not taken.
 	EvFenceFailed
+	// EvDualOwnershipResolved: after EvDualOwnership, every group is held
+	// by one node again (the split brain healed).
+	EvDualOwnershipResolved
+	// EvStandby: this node began to hand groups to the peer (Move: why;
+	// Detail names the set).
+	EvStandby
+	// EvTakeover: this node asked the peer for groups (hb_takeover).
+	EvTakeover
 )
 
 // Level is an event's severity in the log.
@@ -180,6 +219,9 @@ type Manager struct {
 	fenceRunning bool
 	fenceTries   int
 	fenceWhy     string
+
+	// dual: EvDualOwnership was reported and not yet resolved.
+	dual bool
 
 	hs       *handshake
 	stopping bool

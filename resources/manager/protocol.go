@@ -141,6 +141,7 @@ func (m *Manager) FenceDone(now time.Duration, err error) {
 func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	m.now = now
 	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
+	m.dual = false // one node left: nothing is held twice (no healing to report)
 	if m.hs != nil {
 		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
 		m.hs = nil
@@ -191,7 +192,7 @@ func (m *Manager) Receive(now time.Duration, x *msg.Message) bool {
 		if !ok {
 			h = All
 		}
-		if err := m.Standby(now, h.mirrorTakeover()); err != nil {
+		if err := m.standby(now, h.mirrorTakeover(), MovePeerRequest); err != nil {
 			m.warn("", "takeover request from %s not honoured: %v", m.peer, err)
 		}
 	case "ip-request":
@@ -259,6 +260,7 @@ func (m *Manager) receiveResource(x *msg.Message) {
 // the keeper re-announces its VIPs at once so no client stays on the loser.
 // Both sides apply the same rule to the same facts, so they agree.
 func (m *Manager) resolveDualOwnership() {
+	m.dualResolved()
 	if !m.stable || !m.peerStable || m.hs != nil || m.stopping || !m.settled() {
 		return
 	}
@@ -266,6 +268,7 @@ func (m *Manager) resolveDualOwnership() {
 	if both == None {
 		return
 	}
+	m.dual = true
 	m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
 		"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
 	for _, g := range m.groups {
@@ -279,6 +282,17 @@ func (m *Manager) resolveDualOwnership() {
 		}
 	}
 	m.reportPending = true
+}
+
+// dualResolved reports the end of a dual ownership: both sides settled and
+// no group held by both any more.
+func (m *Manager) dualResolved() {
+	if !m.dual || !m.settled() || !m.peerStable || m.Holding()&m.peerHold.mirror() != None {
+		return
+	}
+	m.dual = false
+	m.events = append(m.events, Event{Kind: EvDualOwnershipResolved, Level: Warn,
+		Detail: "every group is held by one node again: the split brain is resolved"})
 }
 
 // decideStart: a starting node takes its own groups unless the peer holds
@@ -312,13 +326,18 @@ func (m *Manager) maybeAutoFailback() {
 	if m.Holding()&Foreign == 0 {
 		return
 	}
-	if err := m.Standby(m.now, Foreign); err == nil {
+	if err := m.standby(m.now, Foreign, MoveAutoFailback); err == nil {
 		m.info("", "auto_failback: giving %s its groups back", m.peer)
 	}
 }
 
-// Standby starts the handshake that moves set h (our terms) to the peer.
+// Standby starts the handshake that moves set h (our terms) to the peer:
+// the operator's hb_standby.
 func (m *Manager) Standby(now time.Duration, h Hold) error {
+	return m.standby(now, h, MoveOperator)
+}
+
+func (m *Manager) standby(now time.Duration, h Hold, why MoveCause) error {
 	m.now = now
 	switch {
 	case !m.nice():
@@ -338,7 +357,8 @@ func (m *Manager) Standby(now time.Duration, h Hold) error {
 	}
 	m.hs = &handshake{initiator: true, set: h, phase: phAskSent, deadline: now + m.cfg.StandbyTimeout}
 	m.send("ask_resources", "rsc_hold", h.String(), "info", "me")
-	m.info("", "going standby [%s]", h)
+	m.events = append(m.events, Event{Kind: EvStandby, Move: why, Level: Info,
+		Detail: fmt.Sprintf("going standby [%s] (%s)", h, why)})
 	return nil
 }
 
@@ -352,7 +372,8 @@ func (m *Manager) Takeover(now time.Duration, h Hold) error {
 		return fmt.Errorf("the peer %s is not up", m.peer)
 	}
 	m.send("hb_takeover", "rsc_hold", h.String())
-	m.info("", "asked %s to hand over [%s]", m.peer, h)
+	m.events = append(m.events, Event{Kind: EvTakeover, Move: MoveOperator, Level: Info,
+		Detail: fmt.Sprintf("asked %s to hand over [%s]", m.peer, h)})
 	return nil
 }
 
@@ -563,6 +584,7 @@ func (m *Manager) progress() {
 		m.reportPending = false
 		m.report(true, "")
 	}
+	m.dualResolved()
 	m.maybeAutoFailback()
 	m.maybePendingStandby()
 }
@@ -575,7 +597,7 @@ func (m *Manager) maybePendingStandby() {
 	}
 	h := m.pendingStandby
 	m.pendingStandby = None
-	if err := m.Standby(m.now, h); err != nil {
+	if err := m.standby(m.now, h, MoveFailedStart); err != nil {
 		m.pendingStandby = h
 		return
 	}
