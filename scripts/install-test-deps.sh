@@ -2,7 +2,7 @@
 # Installs what the end-to-end tests and benchmarks need (Debian/Ubuntu, as
 # root): iproute2 (ip netns, tc), util-linux (unshare, nsenter), nftables
 # (packet loss where the kernel has no sch_netem), a ping, socat, procps and
-# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks).
+# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks), and python3-aiosmtpd (an SMTP server for the mail alert tests).
 #
 # Idempotent and non-interactive. Fast path: when every package is already
 # installed, apt is not touched at all.
@@ -19,7 +19,7 @@
 # present (to test this script).
 set -eu
 
-PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived"
+PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived python3-aiosmtpd"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-test-deps: must run as root" >&2
