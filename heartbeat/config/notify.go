@@ -273,9 +273,10 @@ func (b *builder) finishNotify() {
 	if len(n.MailTo) > 0 {
 		return
 	}
-	for _, d := range []string{"mail_from", "smtp_server", "mail_events", "smtp_auth", "mail_interval"} {
+	// mail_from, smtp_server and smtp_auth also serve MailTo resources.
+	for _, d := range []string{"mail_events", "mail_interval"} {
 		if p, ok := b.c.Set[d]; ok {
-			b.warnf(p, "%s has no effect without mail_to", d)
+			b.warnf(p, "%s has no effect without mail_to (no event is mailed)", d)
 		}
 	}
 }

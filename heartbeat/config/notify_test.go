@@ -89,7 +89,7 @@ func TestNotifyDirectives(t *testing.T) {
 		{name: "smtp_auth", in: "mail_to a@example.com\nsmtp_auth " + auth600, check: n(func(t *testing.T, n NotifyConfig) { eq(t, "SMTPAuth", n.SMTPAuth, auth600) })},
 		{name: "smtp_auth readable", in: "mail_to a@example.com\nsmtp_auth " + auth644, line: 2, err: "bad permissions 0644"},
 		{name: "smtp_auth missing", in: "mail_to a@example.com\nsmtp_auth " + dir + "/none", line: 2, err: "no such file"},
-		{name: "mail settings without mail_to", in: "smtp_server mail", warn: "smtp_server has no effect without mail_to"},
+		{name: "mail settings without mail_to", in: "mail_events all", warn: "mail_events has no effect without mail_to"},
 		{name: "mail_interval", in: "mail_to a@example.com\nmail_interval 300", check: n(func(t *testing.T, n NotifyConfig) { eq(t, "MailInterval", n.MailInterval, 5*time.Minute) })},
 	})
 }
