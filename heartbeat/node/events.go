@@ -62,8 +62,8 @@ const (
 	Decision
 	// ShutdoneSent: every group is released; shutdone went to the peers.
 	ShutdoneSent
-	// SplitBrainHealed: after SplitBrain, every group is held by one node
-	// again.
+	// SplitBrainHealed: after SplitBrain or PartitionReturn, both nodes
+	// have settled and every group is held by one node again.
 	SplitBrainHealed
 	// StandbyStarted: this node began to hand groups to the peer (Move: why:
 	// the operator's hb_standby, auto_failback, the peer's hb_takeover,

@@ -400,6 +400,9 @@ func (n *Node) coreEvent(e core.Event) {
 		n.emit(Event{Kind: PeerRestarted, Node: e.Node, Detail: e.Detail})
 	case core.EvPartitionReturn:
 		n.emit(Event{Kind: PartitionReturn, Node: e.Node, Detail: e.Detail, Level: manager.Error})
+		if e.Node == n.peer {
+			n.mgr.PartitionReturned(now)
+		}
 	case core.EvPeerShutdown:
 		n.emit(Event{Kind: PeerShutdown, Node: e.Node})
 	case core.EvCommUp:

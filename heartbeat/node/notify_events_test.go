@@ -121,7 +121,7 @@ func TestSplitBrainThenHealed(t *testing.T) {
 		n := 0
 		for j, e := range p.events[i] {
 			switch e.Kind {
-			case SplitBrain:
+			case SplitBrain, PartitionReturn:
 				if split < 0 {
 					split = j
 				}

@@ -140,8 +140,8 @@ const (
 	EvDualOwnership
 	// EvFenceFailed: fencing the peer failed; its groups are not taken.
 	EvFenceFailed
-	// EvDualOwnershipResolved: after EvDualOwnership, every group is held
-	// by one node again (the split brain healed).
+	// EvDualOwnershipResolved: after EvDualOwnership or a partition's end
+	// (PartitionReturned), every group is held by one node again.
 	EvDualOwnershipResolved
 	// EvStandby: this node began to hand groups to the peer (Move: why;
 	// Detail names the set).
@@ -220,8 +220,11 @@ type Manager struct {
 	fenceTries   int
 	fenceWhy     string
 
-	// dual: EvDualOwnership was reported and not yet resolved.
+	// dual: a dual ownership was reported, or a partition ended, and its
+	// resolution is not yet reported.
 	dual bool
+	// returned: the peer's return after a partition was noted (PartitionReturned).
+	returned bool
 
 	hs       *handshake
 	stopping bool

@@ -142,6 +142,7 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	m.now = now
 	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
 	m.dual = false // one node left: nothing is held twice (no healing to report)
+	m.returned = false
 	if m.hs != nil {
 		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
 		m.hs = nil
@@ -284,15 +285,34 @@ func (m *Manager) resolveDualOwnership() {
 	m.reportPending = true
 }
 
+// PartitionReturned: the peer, declared dead, came back with the same
+// generation: during the partition both nodes may have run the same
+// groups. Once both sides have settled and no group is held by both
+// (whether or not this side saw a dual ownership: the other side may have
+// released first), EvDualOwnershipResolved reports the split brain over.
+func (m *Manager) PartitionReturned(now time.Duration) {
+	m.now = now
+	// Once per partition: the core says it of every message the peer
+	// sends until its next status makes it alive again.
+	if m.commUp && !m.stopping && !m.returned {
+		m.returned, m.dual = true, true
+	}
+}
+
 // dualResolved reports the end of a dual ownership: both sides settled and
 // no group held by both any more.
 func (m *Manager) dualResolved() {
-	if !m.dual || !m.settled() || !m.peerStable || m.Holding()&m.peerHold.mirror() != None {
+	if !m.dual || !m.stable || m.hs != nil || m.stopping || !m.settled() || !m.peerStable ||
+		m.Holding()&m.peerHold.mirror() != None {
 		return
 	}
 	m.dual = false
 	m.events = append(m.events, Event{Kind: EvDualOwnershipResolved, Level: Warn,
 		Detail: "every group is held by one node again: the split brain is resolved"})
+	// Tell the peer where we stand: its view of us may predate the
+	// partition's end (its PeerAlive forgets our earlier report), and it
+	// waits for a stable report to know the split brain is over too.
+	m.report(true, "")
 }
 
 // decideStart: a starting node takes its own groups unless the peer holds
