@@ -3,8 +3,9 @@
 # root): iproute2 (ip netns, tc), util-linux (unshare, nsenter), nftables
 # (packet loss where the kernel has no sch_netem), a ping, socat, procps and
 # the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks);
-# and what make deb and the package test (test/pkg) need: go-md2man (man
-# pages), lintian, man-db (man -l), git (the version); dpkg-deb is dpkg's.
+# python3-aiosmtpd (an SMTP server for the mail alert tests); and what make
+# deb and the package test (test/pkg) need: go-md2man (man pages), lintian,
+# man-db (man -l), git (the version); dpkg-deb is dpkg's.
 #
 # Idempotent and non-interactive. Fast path: when every package is already
 # installed, apt is not touched at all.
@@ -21,7 +22,7 @@
 # present (to test this script).
 set -eu
 
-PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived go-md2man lintian man-db git"
+PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived python3-aiosmtpd go-md2man lintian man-db git"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-test-deps: must run as root" >&2

@@ -55,6 +55,7 @@ func newConfig() *Config {
 		RTSCTS:         true,
 		FenceDelay:     5 * time.Second,
 		RTPrio:         DefaultRTPrio,
+		Notify:         defaultNotify(),
 		Set:            map[string]Pos{},
 		params:         map[string]string{},
 	}

@@ -34,6 +34,11 @@
 //	msgfmt = "classic"              # strings: msgfmt, hbgenmethod, uuidfrom,
 //	                                # logfile, debugfile, logfacility, watchdog
 //	max_rexmit_delay = "250ms"
+//	notify = ["/usr/local/sbin/hook arg"]  # hooks: a command line, or an array of them;
+//	notify_master = "/usr/local/sbin/up"   # also notify_backup, notify_fault, notify_stop
+//	notify_timeout = "10s"                 # times: notify_timeout, mail_interval
+//	mail_to = ["ops@example.com"]          # a string or an array: mail_to, mail_events
+//	smtp_server = "mail.example.com:587"   # strings: mail_from, smtp_server, smtp_auth
 //
 //	[[media]]                       # one table per medium
 //	kind = "ucast"                  # ucast, ucast6: dev, peer

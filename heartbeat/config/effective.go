@@ -81,6 +81,7 @@ func (c *Config) Settings() []Setting {
 		}
 		verbatim(s.String(), note)
 	}
+	c.notifySettings(line, optional, verbatim)
 	return out
 }
 

@@ -33,6 +33,7 @@ func (b *builder) finish(e env) (*Config, error) {
 	}
 	b.checkNodes(e)
 	b.checkTimings()
+	b.finishNotify()
 	if c.AutoFailback == "legacy" {
 		what := "auto_failback legacy"
 		if _, set := c.Set["auto_failback"]; !set {

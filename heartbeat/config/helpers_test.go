@@ -107,6 +107,10 @@ func stripPositions(c *Config) Config {
 	for i := range x.Ping {
 		x.Ping[i].Pos = Pos{}
 	}
+	x.Notify.Hooks = append([]HookSpec(nil), c.Notify.Hooks...)
+	for i := range x.Notify.Hooks {
+		x.Notify.Hooks[i].Pos = Pos{}
+	}
 	x.Stonith = append([]StonithSpec(nil), c.Stonith...)
 	for i := range x.Stonith {
 		x.Stonith[i].Pos = Pos{}

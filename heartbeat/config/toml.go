@@ -57,6 +57,7 @@ type tomlDoc struct {
 	Ping           []tomlPing    `toml:"ping"`
 	Stonith        []tomlStonith `toml:"stonith"`
 	Auth           *tomlAuth     `toml:"auth"`
+	tomlNotify                   // notify hooks and mail (notify.go)
 }
 
 type tomlMedium struct {
@@ -128,6 +129,7 @@ func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
 		t.unknownKey(k)
 	}
 	t.options(&doc)
+	t.notify(&doc.tomlNotify)
 	for i, m := range doc.Media {
 		t.medium(i, m)
 	}

@@ -58,6 +58,8 @@ type Config struct {
 	Stonith         []StonithSpec // stonith and stonith_host lines, in order
 	Ping            []PingSpec    // ping, ping6 and ping_group pseudo-nodes
 
+	Notify NotifyConfig // notify hooks and mail alerts (our directives, notify.go)
+
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 
 	Warnings []Diag         // non-fatal findings

@@ -185,6 +185,7 @@ func (d *Daemon) reload() error {
 		"warntime": {d.cfg.Warntime, cfg.Warntime}, "initdead": {d.cfg.Initdead, cfg.Initdead},
 		"logfile": {d.cfg.LogFile, cfg.LogFile}, "debugfile": {d.cfg.DebugFile, cfg.DebugFile},
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
+		"notify and mail": {notifyKey(d.cfg), notifyKey(cfg)},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)

@@ -103,6 +103,8 @@ type Daemon struct {
 	limiter      *rateLimiter
 
 	res *resourceLayer
+	// notify feeds the notify hooks and the mailer (notify.go).
+	notify *notifiers
 	// moves are the operator commands waiting for their groups to move,
 	// by the id given to the node layer.
 	moves  map[uint64]chan control.Response
@@ -245,6 +247,10 @@ func (d *Daemon) build() (cleanup func(), err error) {
 	if d.fencing, err = d.newFencing(); err != nil {
 		return cleanup, err
 	}
+	if err := d.openNotify(groups); err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, d.closeNotify)
 	gen, err := state.NextGeneration(d.opts.StateDir, cfg.GenMethod, time.Now().Unix())
 	if err != nil {
 		return cleanup, fmt.Errorf("generation: %w", err)
@@ -744,6 +750,7 @@ func (d *Daemon) flush() {
 		}
 		for _, e := range r.Events {
 			d.event(e)
+			d.publish(e)
 		}
 		for _, a := range r.Actions {
 			d.log.Info(a.Kind.String()+" group "+a.Group, zap.String("group", a.Group))

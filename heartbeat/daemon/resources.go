@@ -13,6 +13,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/resources/agent"
 	"github.com/hasuite/hasuite/resources/agent/ipaddr"
+	"github.com/hasuite/hasuite/resources/agent/mailto"
 	"github.com/hasuite/hasuite/resources/agent/script"
 	"github.com/hasuite/hasuite/resources/haresources"
 	"github.com/hasuite/hasuite/resources/manager"
@@ -47,7 +48,7 @@ func CheckResources(cfg *config.Config) ([]haresources.Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := buildAgents(cfg, groups, func(string, string) {}, context.Background()); err != nil {
+	if _, err := buildAgents(cfg, groups, func(string, string) {}, context.Background(), nil); err != nil {
 		return nil, err
 	}
 	return groups, nil
@@ -55,7 +56,7 @@ func CheckResources(cfg *config.Config) ([]haresources.Group, error) {
 
 // buildAgents makes an agent for every resource, so that a missing script is
 // a start-up error, not a failover surprise.
-func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logger, ctx context.Context) (map[string][]agent.Agent, error) {
+func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logger, ctx context.Context, out mailto.Outbox) (map[string][]agent.Agent, error) {
 	env := script.Env{ResourceDirs: []string{filepath.Join(cfg.Dir, "resource.d")}, Log: logf,
 		ExtraEnv: []string{"HA_DIR=" + cfg.Dir}}
 	agents := map[string][]agent.Agent{}
@@ -64,10 +65,13 @@ func buildAgents(cfg *config.Config, groups []haresources.Group, logf agent.Logg
 		for _, r := range g.Resources {
 			var a agent.Agent
 			var err error
-			if r.Kind == haresources.KindIP {
+			switch {
+			case r.Kind == haresources.KindIP:
 				a, err = ipaddr.New(*r.IP, ipaddr.Options{Log: logf, Context: ctx, GARPCount: r.Announce.Count,
 					GARPInterval: r.Announce.Interval, Refresh: r.Announce.Refresh})
-			} else {
+			case isMailTo(r):
+				a, err = mailto.New(r.Args, cfg.LocalNode, out)
+			default:
 				a, err = script.New(r, env)
 			}
 			if err != nil {
@@ -89,7 +93,11 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 	ctx, cancel := context.WithCancel(context.Background())
 	rl := &resourceLayer{groups: groups, cancel: cancel}
 	logf := func(res, line string) { d.log.Info(line, zap.String("resource", res)) }
-	agents, err := buildAgents(cfg, groups, logf, ctx)
+	var out mailto.Outbox
+	if d.notify != nil && d.notify.mail != nil {
+		out = mailOutbox{d.notify.mail}
+	}
+	agents, err := buildAgents(cfg, groups, logf, ctx, out)
 	if err != nil {
 		cancel()
 		return nil, err

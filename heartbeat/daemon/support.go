@@ -36,5 +36,6 @@ func Check(cfg *config.Config) (errs, warns []config.Diag) {
 	for _, p := range cfg.Ping {
 		warns = append(warns, config.Diag{Pos: p.Pos, Msg: "ping nodes are not implemented in this version: " + p.Name + " is not monitored"})
 	}
+	errs = append(errs, checkNotify(cfg)...)
 	return errs, warns
 }

@@ -70,6 +70,16 @@ const (
 	// stays stopped here until hactl cleanup and goes to the peer if the
 	// peer can take it.
 	GroupFailed
+	// SplitBrainHealed: after SplitBrain or PartitionReturn, both nodes
+	// have settled and every group is held by one node again.
+	SplitBrainHealed
+	// StandbyStarted: this node began to hand groups to the peer (Move: why:
+	// the operator's hb_standby, auto_failback, the peer's hb_takeover,
+	// a failed start; Detail names the set).
+	StandbyStarted
+	// TakeoverAsked: this node asked the peer for groups (the operator's
+	// hb_takeover; Move is manager.MoveOperator).
+	TakeoverAsked
 )
 
 var eventNames = [...]string{
@@ -98,6 +108,9 @@ var eventNames = [...]string{
 	ShutdoneSent:      "shutdone-sent",
 	ResourceFailed:    "resource-failed",
 	GroupFailed:       "group-failed",
+	SplitBrainHealed:  "split-brain-healed",
+	StandbyStarted:    "standby",
+	TakeoverAsked:     "takeover",
 }
 
 func (k EventKind) String() string {
@@ -122,6 +135,8 @@ type Event struct {
 	LinkTo             core.LinkState
 	GroupFrom, GroupTo manager.GroupState
 	Cause              core.DeathCause
+	// Move says why a StandbyStarted or TakeoverAsked began.
+	Move manager.MoveCause
 
 	// Silence is the silence that led to a death or a late heartbeat.
 	Silence time.Duration

@@ -408,6 +408,12 @@ func resourceEvent(e manager.Event) Event {
 		out.Kind, out.Resource = ResourceFailed, e.Resource
 	case manager.EvGroupFailed:
 		out.Kind = GroupFailed
+	case manager.EvDualOwnershipResolved:
+		out.Kind = SplitBrainHealed
+	case manager.EvStandby:
+		out.Kind, out.Move = StandbyStarted, e.Move
+	case manager.EvTakeover:
+		out.Kind, out.Move = TakeoverAsked, e.Move
 	}
 	return out
 }
@@ -445,6 +451,9 @@ func (n *Node) coreEvent(e core.Event) {
 		n.emit(Event{Kind: PeerRestarted, Node: e.Node, Detail: e.Detail})
 	case core.EvPartitionReturn:
 		n.emit(Event{Kind: PartitionReturn, Node: e.Node, Detail: e.Detail, Level: manager.Error})
+		if e.Node == n.peer {
+			n.mgr.PartitionReturned(now)
+		}
 	case core.EvPeerShutdown:
 		n.emit(Event{Kind: PeerShutdown, Node: e.Node})
 	case core.EvCommUp:

@@ -101,8 +101,39 @@ type Event struct {
 	From, To GroupState
 	// Resource is the failed resource's index (EvResourceFailed).
 	Resource int
-	Detail   string
-	Level    Level
+	// Move says why a move began (EvStandby, EvTakeover).
+	Move   MoveCause
+	Detail string
+	Level  Level
+}
+
+// MoveCause says why groups began to move between the nodes.
+type MoveCause int
+
+// Move causes.
+const (
+	// MoveOperator: hb_standby or hb_takeover on this node.
+	MoveOperator MoveCause = iota + 1
+	// MoveAutoFailback: auto_failback on gives the peer its groups back.
+	MoveAutoFailback
+	// MovePeerRequest: the peer's hb_takeover asked this node to go standby.
+	MovePeerRequest
+	// MoveFailedStart: groups that failed to start here go to the peer.
+	MoveFailedStart
+)
+
+func (c MoveCause) String() string {
+	switch c {
+	case MoveOperator:
+		return "operator"
+	case MoveAutoFailback:
+		return "auto_failback"
+	case MovePeerRequest:
+		return "peer-request"
+	case MoveFailedStart:
+		return "failed-start"
+	}
+	return ""
 }
 
 // EventKind says what a manager event reports.
@@ -130,6 +161,14 @@ const (
 	// or its start failed): it stays stopped here until Cleanup, and goes
 	// to the peer if the peer can take it.
 	EvGroupFailed
+	// EvDualOwnershipResolved: after EvDualOwnership or a partition's end
+	// (PartitionReturned), every group is held by one node again.
+	EvDualOwnershipResolved
+	// EvStandby: this node began to hand groups to the peer (Move: why;
+	// Detail names the set).
+	EvStandby
+	// EvTakeover: this node asked the peer for groups (hb_takeover).
+	EvTakeover
 )
 
 // Level is an event's severity in the log.
@@ -215,6 +254,12 @@ type Manager struct {
 	fenceRunning bool
 	fenceTries   int
 	fenceWhy     string
+
+	// dual: a dual ownership was reported, or a partition ended, and its
+	// resolution is not yet reported.
+	dual bool
+	// returned: the peer's return after a partition was noted (PartitionReturned).
+	returned bool
 
 	hs       *handshake
 	stopping bool

@@ -141,6 +141,8 @@ func (m *Manager) FenceDone(now time.Duration, err error) {
 func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	m.now = now
 	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
+	m.dual = false // one node left: nothing is held twice (no healing to report)
+	m.returned = false
 	if m.hs != nil {
 		m.warn("", "standby handshake with %s abandoned: the peer is dead", m.peer)
 		m.hs = nil
@@ -191,7 +193,7 @@ func (m *Manager) Receive(now time.Duration, x *msg.Message) bool {
 		if !ok {
 			h = All
 		}
-		if err := m.Standby(now, h.mirrorTakeover()); err != nil {
+		if err := m.standby(now, h.mirrorTakeover(), MovePeerRequest); err != nil {
 			m.warn("", "takeover request from %s not honoured: %v", m.peer, err)
 		}
 	case "ip-request":
@@ -259,6 +261,7 @@ func (m *Manager) receiveResource(x *msg.Message) {
 // the keeper re-announces its VIPs at once so no client stays on the loser.
 // Both sides apply the same rule to the same facts, so they agree.
 func (m *Manager) resolveDualOwnership() {
+	m.dualResolved()
 	if !m.stable || !m.peerStable || m.hs != nil || m.stopping || !m.settled() {
 		return
 	}
@@ -266,6 +269,7 @@ func (m *Manager) resolveDualOwnership() {
 	if both == None {
 		return
 	}
+	m.dual = true
 	m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
 		"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
 	for _, g := range m.groups {
@@ -279,6 +283,36 @@ func (m *Manager) resolveDualOwnership() {
 		}
 	}
 	m.reportPending = true
+}
+
+// PartitionReturned: the peer, declared dead, came back with the same
+// generation: during the partition both nodes may have run the same
+// groups. Once both sides have settled and no group is held by both
+// (whether or not this side saw a dual ownership: the other side may have
+// released first), EvDualOwnershipResolved reports the split brain over.
+func (m *Manager) PartitionReturned(now time.Duration) {
+	m.now = now
+	// Once per partition: the core says it of every message the peer
+	// sends until its next status makes it alive again.
+	if m.commUp && !m.stopping && !m.returned {
+		m.returned, m.dual = true, true
+	}
+}
+
+// dualResolved reports the end of a dual ownership: both sides settled and
+// no group held by both any more.
+func (m *Manager) dualResolved() {
+	if !m.dual || !m.stable || m.hs != nil || m.stopping || !m.settled() || !m.peerStable ||
+		m.Holding()&m.peerHold.mirror() != None {
+		return
+	}
+	m.dual = false
+	m.events = append(m.events, Event{Kind: EvDualOwnershipResolved, Level: Warn,
+		Detail: "every group is held by one node again: the split brain is resolved"})
+	// Tell the peer where we stand: its view of us may predate the
+	// partition's end (its PeerAlive forgets our earlier report), and it
+	// waits for a stable report to know the split brain is over too.
+	m.report(true, "")
 }
 
 // decideStart: a starting node takes its own groups unless the peer holds
@@ -312,13 +346,18 @@ func (m *Manager) maybeAutoFailback() {
 	if m.Holding()&Foreign == 0 {
 		return
 	}
-	if err := m.Standby(m.now, Foreign); err == nil {
+	if err := m.standby(m.now, Foreign, MoveAutoFailback); err == nil {
 		m.info("", "auto_failback: giving %s its groups back", m.peer)
 	}
 }
 
-// Standby starts the handshake that moves set h (our terms) to the peer.
+// Standby starts the handshake that moves set h (our terms) to the peer:
+// the operator's hb_standby.
 func (m *Manager) Standby(now time.Duration, h Hold) error {
+	return m.standby(now, h, MoveOperator)
+}
+
+func (m *Manager) standby(now time.Duration, h Hold, why MoveCause) error {
 	m.now = now
 	switch {
 	case !m.nice():
@@ -338,7 +377,8 @@ func (m *Manager) Standby(now time.Duration, h Hold) error {
 	}
 	m.hs = &handshake{initiator: true, set: h, phase: phAskSent, deadline: now + m.cfg.StandbyTimeout}
 	m.send("ask_resources", "rsc_hold", h.String(), "info", "me")
-	m.info("", "going standby [%s]", h)
+	m.events = append(m.events, Event{Kind: EvStandby, Move: why, Level: Info,
+		Detail: fmt.Sprintf("going standby [%s] (%s)", h, why)})
 	return nil
 }
 
@@ -352,7 +392,8 @@ func (m *Manager) Takeover(now time.Duration, h Hold) error {
 		return fmt.Errorf("the peer %s is not up", m.peer)
 	}
 	m.send("hb_takeover", "rsc_hold", h.String())
-	m.info("", "asked %s to hand over [%s]", m.peer, h)
+	m.events = append(m.events, Event{Kind: EvTakeover, Move: MoveOperator, Level: Info,
+		Detail: fmt.Sprintf("asked %s to hand over [%s]", m.peer, h)})
 	return nil
 }
 
@@ -567,6 +608,7 @@ func (m *Manager) progress() {
 		m.reportPending = false
 		m.report(true, "")
 	}
+	m.dualResolved()
 	m.maybeAutoFailback()
 	m.maybePendingStandby()
 }
@@ -579,7 +621,7 @@ func (m *Manager) maybePendingStandby() {
 	}
 	h := m.pendingStandby
 	m.pendingStandby = None
-	if err := m.Standby(m.now, h); err != nil {
+	if err := m.standby(m.now, h, MoveFailedStart); err != nil {
 		m.pendingStandby = h
 		return
 	}
