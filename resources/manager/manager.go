@@ -172,6 +172,11 @@ type Manager struct {
 	// pendingStandby: groups that failed to start here wait for the peer
 	// to be ready to take them.
 	pendingStandby Hold
+	// dualSeen: the overlap with the peer's groups last reported
+	// (resolveDualOwnership), so that one overlap is reported once.
+	dualSeen Hold
+	// reportGen, reportSeq: the newest peer report processed.
+	reportGen, reportSeq uint64
 
 	// Fencing state: a fence of the peer is due at fenceAt (0 = none);
 	// fenceRunning while the daemon runs it; fenceTries for the backoff.
@@ -266,6 +271,19 @@ func (m *Manager) Holding() Hold {
 	return h
 }
 
+// mayRun is what the peer is told we hold: Holding and the groups being
+// stopped, which run until their stop has succeeded. A peer that believed
+// them released would start a second copy.
+func (m *Manager) mayRun() Hold {
+	h := m.Holding()
+	for _, g := range m.groups {
+		if g.state == Stopping {
+			h |= setOf(g)
+		}
+	}
+	return h
+}
+
 // RunsAny reports whether any group of set h runs (or is being started, or
 // failed to stop) here: what a standby of h waits to be false.
 func (m *Manager) RunsAny(h Hold) bool {
@@ -342,6 +360,9 @@ func (m *Manager) setState(g *group, s GroupState) {
 // take starts every group of set h that does not run here, except those
 // that failed to start here in the last FailBackoff.
 func (m *Manager) take(h Hold, why string) {
+	if m.stopping {
+		return // a node in a graceful stop starts nothing
+	}
 	var keys, skipped []string
 	for _, g := range m.groups {
 		if g.in(h) && g.state == Stopped && g.failed && m.now-g.failedAt < m.cfg.FailBackoff {
@@ -352,6 +373,10 @@ func (m *Manager) take(h Hold, why string) {
 			m.setState(g, Starting)
 			m.actions = append(m.actions, Action{Kind: Start, Group: g.Key})
 			keys = append(keys, g.Key)
+		} else if g.in(h) && g.state == Running {
+			// Already ours: the peer may have announced it since we did
+			// (both ran it for a while): clients must follow us now.
+			m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
 		}
 	}
 	if len(keys) > 0 {
@@ -390,7 +415,7 @@ func (m *Manager) release(g *group) bool {
 }
 
 func (m *Manager) report(stable bool, info string) {
-	kv := []string{"rsc_hold", m.Holding().String(), "rtype", "full", "isstable", map[bool]string{true: "1", false: "0"}[stable]}
+	kv := []string{"rsc_hold", m.mayRun().String(), "rtype", "full", "isstable", map[bool]string{true: "1", false: "0"}[stable]}
 	if info != "" {
 		kv = append(kv, "info", info)
 	}
