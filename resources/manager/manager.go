@@ -139,6 +139,9 @@ type handshake struct {
 	set       Hold // in the initiator's terms
 	phase     phase
 	deadline  time.Duration
+	// askGen, askSeq: the taker's copy of the request's generation and
+	// seq: only the initiator's reports sent after it tell about it.
+	askGen, askSeq uint64
 }
 
 type group struct {
@@ -149,6 +152,9 @@ type group struct {
 	failedAt time.Duration // when
 	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
 	replyIPRequest bool
+	// retake: it was being stopped for the peer, which died meanwhile:
+	// once stopped, it is ours to run again.
+	retake bool
 }
 
 // Manager is the resource ownership state machine of one node.
@@ -177,6 +183,8 @@ type Manager struct {
 	dualSeen Hold
 	// reportGen, reportSeq: the newest peer report processed.
 	reportGen, reportSeq uint64
+	// peerReported: a report came from the peer since it (re)appeared.
+	peerReported bool
 
 	// Fencing state: a fence of the peer is due at fenceAt (0 = none);
 	// fenceRunning while the daemon runs it; fenceTries for the backoff.
@@ -410,6 +418,7 @@ func (m *Manager) release(g *group) bool {
 		return false
 	}
 	m.setState(g, Stopping)
+	g.retake = false
 	m.actions = append(m.actions, Action{Kind: Stop, Group: g.Key})
 	return true
 }

@@ -71,6 +71,7 @@ func (m *Manager) PeerAlive(now time.Duration) {
 	m.peerStable = false
 	m.peerStarting = false
 	m.peerHold = None
+	m.peerReported = false
 	m.dualSeen = None
 	if m.fencePending && !m.fenceRunning {
 		m.cancelFence(now)
@@ -186,6 +187,9 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	}
 	for _, g := range m.groups {
 		g.failed = false // nobody else can run them: try again
+		// Being stopped for the peer (a standby): take it back once
+		// stopped (take skips it now).
+		g.retake = g.state == Stopping
 	}
 	// Unlike Heartbeat, a peer lost by timeout is fenced even if it said it
 	// held nothing: in a partition it is alive and, not knowing what we
@@ -283,6 +287,7 @@ func (m *Manager) receiveResource(x *msg.Message) {
 		return
 	}
 	m.reportGen, m.reportSeq = gen, seq
+	m.peerReported = true
 	h, _ := ParseHold(x.Str("rsc_hold"))
 	switch {
 	case x.Str("rtype") == "full" || h == None:
@@ -305,13 +310,21 @@ func (m *Manager) receiveResource(x *msg.Message) {
 		m.info("", "standby complete (the peer reported it is stable)")
 	}
 	// We accepted a standby request and wait for the initiator's "done":
-	// a full, stable report from it says it has no handshake any more (it
-	// gave up: our answer came after its timeout). Waiting on would keep
-	// us in transition for minutes.
-	if m.hs != nil && !m.hs.initiator && m.hs.phase == phAccepted && m.peerStable && x.Str("rtype") == "full" {
-		m.hs = nil
-		m.reportPending = true
-		m.warn("", "standby request from %s abandoned: it reports it is stable", m.peer)
+	// a full, stable report it sent after its request says it has no
+	// handshake any more: its "done" was lost (it holds none of the set:
+	// we take it, as on "done"), or it gave up (our answer came after its
+	// timeout: we abandon). Waiting on would keep us in transition for
+	// minutes, with the groups it released running nowhere.
+	if m.hs != nil && !m.hs.initiator && m.hs.phase == phAccepted && m.peerStable && x.Str("rtype") == "full" &&
+		gen == m.hs.askGen && seq > m.hs.askSeq {
+		if m.peerHold&m.hs.set == None {
+			m.hs.phase = phTaking
+			m.take(m.hs.set.mirrorSet(), "the peer went standby (its done was lost)")
+		} else {
+			m.hs = nil
+			m.reportPending = true
+			m.warn("", "standby request from %s abandoned: it reports it is stable", m.peer)
+		}
 	}
 	if m.commUp && !m.stable && m.peerAlive && !m.fencePending {
 		m.decideStart(false)
@@ -367,6 +380,15 @@ func (m *Manager) resolveDualOwnership() {
 // them. It waits while the peer is neither stable nor starting itself (it
 // may be busy taking our groups), at most RequestDelay.
 func (m *Manager) decideStart(timedOut bool) {
+	if timedOut && !m.peerReported {
+		// Not one report from the live peer: what it holds is unknown
+		// (our "starting" or its answer was lost), and it may run our
+		// groups. Ask again rather than start a second copy.
+		m.startingSince = m.now
+		m.send("starting")
+		m.warn("", "no report from %s within the request delay: asking again", m.peer)
+		return
+	}
 	peerHoldsOurs := m.peerHold&Foreign != 0
 	switch {
 	case !peerHoldsOurs && (m.peerStable || m.peerStarting || timedOut):
@@ -454,6 +476,8 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 		// The initiator stops its groups before it answers "done"; stops
 		// may take minutes (retries), so wait long, but not forever.
 		m.hs = &handshake{set: h, phase: phAccepted, deadline: m.now + 10*time.Minute}
+		m.hs.askGen, _ = strconv.ParseUint(x.Str(msg.FGen), 16, 64)
+		m.hs.askSeq, _ = strconv.ParseUint(x.Str(msg.FSeq), 16, 64)
 		m.send("ask_resources", "rsc_hold", h.String(), "info", "other")
 	case "other":
 		if m.hs == nil || !m.hs.initiator || m.hs.phase != phAskSent {
@@ -579,6 +603,7 @@ func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
 		return
 	}
 	if err != nil {
+		g.retake = false
 		m.setState(g, StopFailed)
 		m.events = append(m.events, Event{Kind: EvStopFailed, Group: key, Level: Error,
 			Detail: "stop failed; the group may still run here and must not start elsewhere: " + err.Error()})
@@ -586,6 +611,14 @@ func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
 		return
 	}
 	m.setState(g, Stopped)
+	if g.retake {
+		g.retake = false
+		// Stopped for a peer that died meanwhile: run it again unless the
+		// peer, back by now, reported holding its kind.
+		if m.commUp && m.stable && !m.fencePending && m.hs == nil && (!m.peerAlive || (m.peerReported && m.peerHold&setOf(g).mirror() == None)) {
+			m.take(setOf(g), "it was released for "+m.peer+", which died meanwhile")
+		}
+	}
 	if g.replyIPRequest {
 		g.replyIPRequest = false
 		m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "yes", "ok", "OK")

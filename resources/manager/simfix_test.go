@@ -305,8 +305,56 @@ func TestAcceptedStandbyAbandonedOnStableReport(t *testing.T) {
 	if o.m.hs == nil {
 		t.Fatal("not accepted")
 	}
+	o.recv("resource", "rsc_hold", "local", "rtype", "full", "isstable", "1") // it kept them: gave up
+	if o.m.hs != nil {
+		t.Fatal("still in the handshake")
+	}
+}
+
+// The lost "done" of a standby initiator: the taker takes the set on the
+// initiator's stable report that it holds none of it.
+func TestAcceptedStandbyTakenOnReportWhenDoneIsLost(t *testing.T) {
+	o := newOne(t, Config{})
+	o.alone()
+	o.m.GroupStopped(o.now, "198.18.0.200", nil) // the peer's group is the peer's
+	o.clear()
+	o.recv("ask_resources", "rsc_hold", "local", "info", "me") // the peer's local: our foreign
 	o.recv("resource", "rsc_hold", "none", "rtype", "full", "isstable", "1")
-	if o.m.hs != nil || o.m.RscStatus() == "transition" {
-		t.Fatalf("still in the handshake: %s", o.m.RscStatus())
+	if s := o.started(Start); len(s) != 1 || s[0] != "198.18.0.200" {
+		t.Fatalf("started %v, want the peer's group", s)
+	}
+}
+
+// Seed 2306: groups being stopped for a standby when the peer dies are run
+// again once stopped (the peer's death took everything else; they ran
+// nowhere).
+func TestGroupsReleasedForADeadPeerAreTakenBack(t *testing.T) {
+	o := newOne(t, Config{})
+	o.alone()
+	if err := o.m.Standby(o.now, All); err != nil {
+		t.Fatal(err)
+	}
+	o.recv("ask_resources", "rsc_hold", "all", "info", "other")
+	o.m.PeerDead(o.now, true)
+	o.clear()
+	o.m.GroupStopped(o.now, "198.18.0.100", nil)
+	o.m.GroupStopped(o.now, "198.18.0.200", nil)
+	o.collect()
+	if s := o.started(Start); len(s) != 2 {
+		t.Fatalf("started %v, want both back", s)
+	}
+}
+
+// Seed 3782: the request delay does not start our groups while the live
+// peer's holdings are unknown (not one report): it asks again.
+func TestRequestDelayWithoutAReportAsksAgain(t *testing.T) {
+	o := newOne(t, Config{RequestDelay: time.Second})
+	o.m.CommUp(o.now, true)
+	o.clear()
+	o.now += 2 * time.Second
+	o.m.Tick(o.now)
+	o.collect()
+	if s := o.started(Start); len(s) != 0 || o.sent("starting") == nil {
+		t.Fatalf("started %v, sent %v", s, o.out)
 	}
 }
