@@ -708,6 +708,11 @@ func (m *Manager) progress() {
 					"standby: handing over [%s] instead of [%s]: a group failed to stop here", set, m.hs.set)})
 			}
 			m.send("ask_resources", "rsc_hold", set.String(), "info", "done")
+			// The others of the kind kept back run here again, unless
+			// the peer holds that kind too (then it keeps them).
+			if back := m.hs.set &^ set; m.peerHold&back.mirror() == None {
+				m.take(back, "a group of the set failed to stop; the others stay here")
+			}
 		case phTaking:
 			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
 			m.hs = nil

@@ -123,6 +123,28 @@ func TestStandbyDoneLeavesOutAGroupThatFailedToStop(t *testing.T) {
 	if o.sent("ask_resources", "info", "done", "rsc_hold", "foreign") == nil {
 		t.Fatalf("want done for [foreign] only (local failed to stop), sent %v", o.out)
 	}
+	if s := o.started(Start); len(s) != 0 {
+		t.Fatalf("started %v: the failed group's kind has no other group", s)
+	}
+}
+
+// Seed 1651: the other groups of a kind kept back run here again.
+func TestStandbyKeepsTheKindOfAGroupThatFailedToStop(t *testing.T) {
+	o := newOne(t, Config{Groups: []haresources.Group{{Key: "a", Node: "node1"}, {Key: "b", Node: "node1"}}})
+	o.alone()
+	if err := o.m.Standby(o.now, All); err != nil {
+		t.Fatal(err)
+	}
+	o.recv("ask_resources", "rsc_hold", "all", "info", "other")
+	o.m.GroupStopped(o.now, "b", nil)
+	o.m.GroupStopped(o.now, "a", errors.New("boom"))
+	o.collect()
+	if o.sent("ask_resources", "info", "done", "rsc_hold", "foreign") == nil {
+		t.Fatalf("want done without local, sent %v", o.out)
+	}
+	if s := o.started(Start); len(s) != 1 || s[0] != "b" {
+		t.Fatalf("started %v, want b back", s)
+	}
 }
 
 // Seed 171: the peer is told about groups still being stopped here.
