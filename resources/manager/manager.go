@@ -181,6 +181,10 @@ type Manager struct {
 	// dualSeen: the overlap with the peer's groups last reported
 	// (resolveDualOwnership), so that one overlap is reported once.
 	dualSeen Hold
+	dualAt   time.Duration
+	// dualRecheck: a report showed the overlap again too soon after we
+	// answered one: answer again at dualAt+StandbyTimeout.
+	dualRecheck bool
 	// reportGen, reportSeq: the newest peer report processed.
 	reportGen, reportSeq uint64
 	// peerReported: a report came from the peer since it (re)appeared.

@@ -330,6 +330,12 @@ func (m *Manager) receiveResource(x *msg.Message) {
 		m.decideStart(false)
 	}
 	m.resolveDualOwnership()
+	if m.dualSeen != None && m.dualAt != m.now {
+		// The peer still reports the overlap, and we answered it less
+		// than StandbyTimeout ago: answer again then (the peer may have
+		// missed it, or learnt only now that we are alive).
+		m.dualRecheck = true
+	}
 	m.maybeAutoFailback()
 }
 
@@ -339,8 +345,9 @@ func (m *Manager) receiveResource(x *msg.Message) {
 // Both sides apply the same rule to the same facts, so they agree. It runs
 // on the peer's reports and whenever our own groups settle (an overlap
 // seen while our starts ran is acted on once they end); each overlap is
-// reported and announced once: while it stays (a group that failed to stop
-// on the loser) a report per report would go back and forth forever.
+// reported and announced once per StandbyTimeout: while it stays (a group
+// that failed to stop on the loser) a report per report would go back and
+// forth forever.
 func (m *Manager) resolveDualOwnership() {
 	if !m.stable || !m.peerStable || m.hs != nil || m.stopping || !m.settled() {
 		return
@@ -350,7 +357,13 @@ func (m *Manager) resolveDualOwnership() {
 		m.dualSeen = None
 		return
 	}
-	fresh := both != m.dualSeen
+	// Again after a while: the overlap seen may have come from a stale
+	// hold (a legacy ip-request releases without a report) while the real
+	// one, later, looks the same.
+	fresh := both != m.dualSeen || m.now-m.dualAt >= m.cfg.StandbyTimeout
+	if fresh {
+		m.dualAt = m.now
+	}
 	m.dualSeen = both
 	if fresh {
 		m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
@@ -639,6 +652,9 @@ func (m *Manager) StopFailed() bool {
 // Tick runs the timers: the start request delay and standby timeouts.
 func (m *Manager) Tick(now time.Duration) {
 	m.now = now
+	if m.dualRecheck && now >= m.dualAt+m.cfg.StandbyTimeout {
+		m.dualRecheck = false // progress below resolves and reports again
+	}
 	if m.startWaiting() && now-m.startingSince >= m.cfg.RequestDelay {
 		m.decideStart(true)
 	}
@@ -673,6 +689,9 @@ func (m *Manager) Next() time.Duration {
 	next := time.Duration(1 << 62)
 	if m.startWaiting() {
 		next = m.startingSince + m.cfg.RequestDelay
+	}
+	if m.dualRecheck && m.dualAt+m.cfg.StandbyTimeout < next {
+		next = m.dualAt + m.cfg.StandbyTimeout
 	}
 	if m.hs != nil && m.hs.deadline < next {
 		next = m.hs.deadline

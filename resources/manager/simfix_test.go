@@ -380,3 +380,26 @@ func TestRequestDelayWithoutAReportAsksAgain(t *testing.T) {
 		t.Fatalf("started %v, sent %v", s, o.out)
 	}
 }
+
+// Seeds 2661 and 4068: an overlap reported again by the peer within
+// StandbyTimeout of our answer is answered again when it has passed (the
+// first overlap came from a stale hold, or the peer was not listening).
+func TestOverlapReportedAgainAfterAWhile(t *testing.T) {
+	o := newOne(t, Config{StandbyTimeout: time.Second})
+	o.alone()
+	o.recv("resource", "rsc_hold", "foreign", "rtype", "full", "isstable", "1")
+	o.clear()
+	o.recv("resource", "rsc_hold", "foreign", "rtype", "full", "isstable", "1")
+	if o.sent("resource") != nil {
+		t.Fatal("answered twice at once")
+	}
+	if o.m.Next() > o.now+time.Second {
+		t.Fatalf("no recheck scheduled: next %v", o.m.Next())
+	}
+	o.now = o.m.Next()
+	o.m.Tick(o.now)
+	o.collect()
+	if o.sent("resource") == nil || len(o.started(Announce)) != 1 {
+		t.Fatalf("not answered again: %v %v", o.out, o.act)
+	}
+}
