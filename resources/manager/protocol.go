@@ -481,6 +481,14 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 	}
 	switch x.Str("info") {
 	case "me": // the peer goes standby; we take
+		gen, _ := strconv.ParseUint(x.Str(msg.FGen), 16, 64)
+		seq, _ := strconv.ParseUint(x.Str(msg.FSeq), 16, 64)
+		if gen == m.reportGen && seq < m.reportSeq && m.peerStable {
+			// Recovered late: the peer reported itself stable after it
+			// asked, so it has given this request up.
+			m.warn("", "old standby request from %s ignored", m.peer)
+			return
+		}
 		if m.hs != nil || !m.stable || !m.settled() || m.stopping {
 			m.warn("", "standby request from %s ignored: local resources in flux", m.peer)
 			return

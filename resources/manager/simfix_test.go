@@ -403,3 +403,18 @@ func TestOverlapReportedAgainAfterAWhile(t *testing.T) {
 		t.Fatalf("not answered again: %v %v", o.out, o.act)
 	}
 }
+
+// Seed 1764: a standby request recovered after the initiator reported
+// itself stable (it gave the request up) is not accepted: the taker would
+// wait minutes for a "done" that never comes.
+func TestOldStandbyRequestIgnored(t *testing.T) {
+	o := newOne(t, Config{})
+	o.alone()
+	o.seq += 5
+	o.recv("resource", "rsc_hold", "none", "rtype", "full", "isstable", "1")
+	o.seq -= 3
+	o.recv("ask_resources", "rsc_hold", "local", "info", "me")
+	if o.m.hs != nil || o.sent("ask_resources") != nil {
+		t.Fatalf("accepted an old request: %v", o.out)
+	}
+}
