@@ -354,6 +354,15 @@ func (m *Manager) resolveDualOwnership() {
 	}
 	both := m.Holding() & m.peerHold.mirror()
 	if both == None {
+		if m.dualSeen != None {
+			// The overlap ended: the loser released. It may have
+			// announced since we did (on seeing us again): announce last.
+			for _, g := range m.groups {
+				if g.local && g.in(m.dualSeen) && g.state == Running {
+					m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
+				}
+			}
+		}
 		m.dualSeen = None
 		return
 	}

@@ -418,3 +418,16 @@ func TestOldStandbyRequestIgnored(t *testing.T) {
 		t.Fatalf("accepted an old request: %v", o.out)
 	}
 }
+
+// Seed 1762: when the loser of an overlap has released, the keeper
+// announces again: the loser may have announced after the keeper did.
+func TestKeeperAnnouncesWhenTheOverlapEnds(t *testing.T) {
+	o := newOne(t, Config{})
+	o.alone()
+	o.recv("resource", "rsc_hold", "foreign", "rtype", "full", "isstable", "1")
+	o.clear()
+	o.recv("resource", "rsc_hold", "none", "rtype", "full", "isstable", "1")
+	if a := o.started(Announce); len(a) != 1 || a[0] != "198.18.0.100" {
+		t.Fatalf("announces %v, want the kept group", a)
+	}
+}
