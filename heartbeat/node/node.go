@@ -449,6 +449,9 @@ func (n *Node) coreEvent(e core.Event) {
 		n.emit(Event{Kind: LateHeartbeat, Node: e.Node, Silence: e.Interval, Detail: e.Detail})
 	case core.EvPeerRestarted:
 		n.emit(Event{Kind: PeerRestarted, Node: e.Node, Detail: e.Detail})
+		if e.Node == n.peer {
+			n.mgr.PeerRestarted(now)
+		}
 	case core.EvPartitionReturn:
 		n.emit(Event{Kind: PartitionReturn, Node: e.Node, Detail: e.Detail, Level: manager.Error})
 		if e.Node == n.peer {

@@ -199,6 +199,9 @@ type handshake struct {
 	set       Hold // in the initiator's terms
 	phase     phase
 	deadline  time.Duration
+	// askGen, askSeq: the taker's copy of the request's generation and
+	// seq: only the initiator's reports sent after it tell about it.
+	askGen, askSeq uint64
 }
 
 type group struct {
@@ -223,6 +226,9 @@ type group struct {
 	lastFailureAt time.Duration
 	// replyIPRequest: a legacy ip-request from the peer waits for the stop.
 	replyIPRequest bool
+	// retake: it was being stopped for the peer, which died meanwhile:
+	// once stopped, it is ours to run again.
+	retake bool
 }
 
 // Manager is the resource ownership state machine of one node.
@@ -246,6 +252,17 @@ type Manager struct {
 	// pendingStandby: groups that failed to start here wait for the peer
 	// to be ready to take them.
 	pendingStandby Hold
+	// dualSeen: the overlap with the peer's groups last reported
+	// (resolveDualOwnership), so that one overlap is reported once.
+	dualSeen Hold
+	dualAt   time.Duration
+	// dualRecheck: a report showed the overlap again too soon after we
+	// answered one: answer again at dualAt+StandbyTimeout.
+	dualRecheck bool
+	// reportGen, reportSeq: the newest peer report processed.
+	reportGen, reportSeq uint64
+	// peerReported: a report came from the peer since it (re)appeared.
+	peerReported bool
 
 	// Fencing state: a fence of the peer is due at fenceAt (0 = none);
 	// fenceRunning while the daemon runs it; fenceTries for the backoff.
@@ -346,6 +363,19 @@ func (m *Manager) Holding() Hold {
 	return h
 }
 
+// mayRun is what the peer is told we hold: Holding and the groups being
+// stopped, which run until their stop has succeeded. A peer that believed
+// them released would start a second copy.
+func (m *Manager) mayRun() Hold {
+	h := m.Holding()
+	for _, g := range m.groups {
+		if g.state == Stopping {
+			h |= setOf(g)
+		}
+	}
+	return h
+}
+
 // HoldsEvery reports whether every group of set h (in our terms) runs
 // here. A set without groups is held: on a pair where only this node is
 // preferred for groups, holding them all is holding "all".
@@ -431,6 +461,9 @@ func (m *Manager) setState(g *group, s GroupState) {
 // take starts every group of set h that does not run here, except those
 // that failed to start here in the last FailBackoff.
 func (m *Manager) take(h Hold, why string) {
+	if m.stopping {
+		return // a node in a graceful stop starts nothing
+	}
 	var keys, skipped []string
 	for _, g := range m.groups {
 		if g.in(h) && g.state == Stopped && g.failed && (g.sticky || m.now-g.failedAt < m.cfg.FailBackoff) {
@@ -441,6 +474,10 @@ func (m *Manager) take(h Hold, why string) {
 			m.setState(g, Starting)
 			m.actions = append(m.actions, Action{Kind: Start, Group: g.Key})
 			keys = append(keys, g.Key)
+		} else if g.in(h) && g.state == Running {
+			// Already ours: the peer may have announced it since we did
+			// (both ran it for a while): clients must follow us now.
+			m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
 		}
 	}
 	if len(keys) > 0 {
@@ -474,12 +511,13 @@ func (m *Manager) release(g *group) bool {
 		return false
 	}
 	m.setState(g, Stopping)
+	g.retake = false
 	m.actions = append(m.actions, Action{Kind: Stop, Group: g.Key})
 	return true
 }
 
 func (m *Manager) report(stable bool, info string) {
-	kv := []string{"rsc_hold", m.Holding().String(), "rtype", "full", "isstable", map[bool]string{true: "1", false: "0"}[stable]}
+	kv := []string{"rsc_hold", m.mayRun().String(), "rtype", "full", "isstable", map[bool]string{true: "1", false: "0"}[stable]}
 	if info != "" {
 		kv = append(kv, "info", info)
 	}

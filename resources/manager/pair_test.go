@@ -380,6 +380,22 @@ func TestRequestDelayTakesLocalAnyway(t *testing.T) {
 	p.now += 11 * time.Second
 	p.nodes[0].m.Tick(p.now)
 	p.collect(0)
+	// Not one report from the peer: what it holds is unknown; ask again.
+	if len(p.pool) != 1 || p.pool[0].msg == nil || p.pool[0].msg.Type() != "starting" {
+		t.Fatalf("want starting sent again, got %+v", p.pool)
+	}
+	p.pool = nil
+	// The peer reports, not stable (busy): after the delay node1 takes its
+	// own groups anyway.
+	r := msg.New("resource")
+	r.Set("rsc_hold", "none")
+	r.Set("rtype", "full")
+	r.Set("isstable", "0")
+	p.nodes[0].m.Receive(p.now, r)
+	p.collect(0)
+	p.now += 11 * time.Second
+	p.nodes[0].m.Tick(p.now)
+	p.collect(0)
 	for _, it := range p.pool {
 		if it.to == 1 {
 			continue

@@ -3,6 +3,7 @@ package manager
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/msg"
@@ -30,6 +31,11 @@ func (m *Manager) CommUp(now time.Duration, peerAlive bool) {
 		m.progress()
 		return
 	}
+	m.negotiate(now)
+}
+
+// negotiate begins a starting node's negotiation with its live peer.
+func (m *Manager) negotiate(now time.Duration) {
 	if m.nice() {
 		m.startingSince = now
 		m.send("starting")
@@ -45,6 +51,16 @@ func (m *Manager) CommUp(now time.Duration, peerAlive bool) {
 	m.stable = true
 }
 
+// cancelFence drops a pending fence of the peer: it is alive again. While
+// the fence was pending nothing was taken, so the groups it was to take may
+// run nowhere (the peer restarted, or never ran them): this node negotiates
+// again, as a starting node does, and takes its own groups the peer does
+// not hold.
+func (m *Manager) cancelFence(now time.Duration) {
+	m.fencePending, m.fenceTries = false, 0
+	m.negotiate(now)
+}
+
 // PeerAlive: the peer is up again (restarted, or back after a partition).
 func (m *Manager) PeerAlive(now time.Duration) {
 	m.now = now
@@ -55,21 +71,22 @@ func (m *Manager) PeerAlive(now time.Duration) {
 	m.peerStable = false
 	m.peerStarting = false
 	m.peerHold = None
+	m.peerReported = false
+	m.dualSeen = None
 	if m.fencePending && !m.fenceRunning {
-		m.fencePending = false
-		m.stable = true
+		m.cancelFence(now)
 		m.warn("", "fence of %s cancelled: it is alive again", m.peer)
 	}
 	if m.commUp && m.stable && !m.stopping {
 		// Tell it what we hold: after a partition both may hold the same
 		// groups, and this report is how each side finds out.
 		m.report(m.settled() && m.hs == nil, "")
-		// And re-announce the groups we are preferred for (the ones we keep
-		// if both hold them): if it held them during a partition, clients
-		// may have followed its announcements. Whichever of the two
-		// notices first, clients end up on the keeper.
+		// And re-announce the groups we run: if it ran them during a
+		// partition, clients may have followed its announcements. Those
+		// both run are then resolved, and the keeper announces again once
+		// it sees the overlap: clients end up on the keeper.
 		for _, g := range m.groups {
-			if g.local && g.state == Running {
+			if g.state == Running {
 				m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
 			}
 		}
@@ -109,11 +126,27 @@ func (m *Manager) FenceDone(now time.Duration, err error) {
 	if !m.fencePending {
 		return
 	}
+	if m.stopping {
+		// A graceful stop began while the fence ran: a stopping node
+		// takes nothing (its shutdone may already be out).
+		m.fencePending = false
+		return
+	}
 	if err == nil {
 		m.fencePending, m.fenceTries = false, 0
 		m.take(All, "peer "+m.peer+" fenced")
 		m.stable = true
 		m.reportPending = true
+		m.progress()
+		return
+	}
+	if m.peerAlive {
+		// The peer came back while its fence ran (PeerAlive could not
+		// cancel a running fence): it is alive and may run its groups, so
+		// neither a fallback takeover nor another fence of a live peer.
+		m.cancelFence(now)
+		m.reportPending = m.stable
+		m.warn("", "fencing %s failed (%v), but it is alive again: fence cancelled, nothing taken over", m.peer, err)
 		m.progress()
 		return
 	}
@@ -156,6 +189,9 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	}
 	for _, g := range m.groups {
 		g.failed, g.sticky = false, false // nobody else can run them: try again
+		// Being stopped for the peer (a standby): take it back once
+		// stopped (take skips it now).
+		g.retake = g.state == Stopping
 	}
 	// Unlike Heartbeat, a peer lost by timeout is fenced even if it said it
 	// held nothing: in a partition it is alive and, not knowing what we
@@ -168,6 +204,43 @@ func (m *Manager) PeerDead(now time.Duration, graceful bool) {
 	}
 	m.peerHold = None
 	m.take(All, why)
+	m.stable = true
+	m.reportPending = true
+	m.progress()
+}
+
+// PeerRestarted: the peer came back with a new generation before it was
+// declared dead (a reboot or restart shorter than deadtime). Its previous
+// run is gone and so are the groups it ran (a starting node runs nothing:
+// leftovers are cleaned up before it heartbeats). The groups preferred
+// here that it ran are taken back at once (no fence: the new generation
+// proves the old run ended); its own groups are left to its start-up
+// negotiation, which it may already have begun on an older report of ours:
+// taking them here too would start them on both nodes. PeerAlive follows
+// when its first status arrives, and sends it our report.
+func (m *Manager) PeerRestarted(now time.Duration) {
+	m.now = now
+	if !m.peerAlive {
+		return
+	}
+	m.peerAlive, m.peerStable, m.peerStarting = false, false, false
+	m.peerHold, m.peerReported = None, false
+	if m.hs != nil {
+		m.warn("", "standby handshake with %s abandoned: the peer restarted", m.peer)
+		m.hs = nil
+	}
+	if !m.commUp || m.stopping {
+		return
+	}
+	m.warn("", "peer %s restarted without being seen dead: taking back the groups preferred here; its own start again there", m.peer)
+	for _, g := range m.groups {
+		// Being stopped for it (a standby, an auto_failback): run them
+		// again here once stopped. It may decide on a report of ours that
+		// still shows them held, and then not take them; auto_failback
+		// gives its own back with a handshake once it is stable.
+		g.retake = g.state == Stopping
+	}
+	m.take(Local, "peer "+m.peer+" restarted")
 	m.stable = true
 	m.reportPending = true
 	m.progress()
@@ -228,6 +301,17 @@ func setOf(g *group) Hold {
 }
 
 func (m *Manager) receiveResource(x *msg.Message) {
+	// A report recovered by retransmission may arrive after a newer one:
+	// it describes the past, and acting on it (a hold already released)
+	// would be wrong.
+	gen, _ := strconv.ParseUint(x.Str(msg.FGen), 16, 64)
+	seq, _ := strconv.ParseUint(x.Str(msg.FSeq), 16, 64)
+	if gen == m.reportGen && seq < m.reportSeq {
+		m.info("", "ignoring an old report from %s (seq %x, newest %x)", m.peer, seq, m.reportSeq)
+		return
+	}
+	m.reportGen, m.reportSeq = gen, seq
+	m.peerReported = true
 	h, _ := ParseHold(x.Str("rsc_hold"))
 	switch {
 	case x.Str("rtype") == "full" || h == None:
@@ -249,17 +333,45 @@ func (m *Manager) receiveResource(x *msg.Message) {
 		m.report(true, "")
 		m.info("", "standby complete (the peer reported it is stable)")
 	}
+	// We accepted a standby request and wait for the initiator's "done":
+	// a full, stable report it sent after its request says it has no
+	// handshake any more: its "done" was lost (it holds none of the set:
+	// we take it, as on "done"), or it gave up (our answer came after its
+	// timeout: we abandon). Waiting on would keep us in transition for
+	// minutes, with the groups it released running nowhere.
+	if m.hs != nil && !m.hs.initiator && m.hs.phase == phAccepted && m.peerStable && x.Str("rtype") == "full" &&
+		gen == m.hs.askGen && seq > m.hs.askSeq {
+		if m.peerHold&m.hs.set == None {
+			m.hs.phase = phTaking
+			m.take(m.hs.set.mirrorSet(), "the peer went standby (its done was lost)")
+		} else {
+			m.hs = nil
+			m.reportPending = true
+			m.warn("", "standby request from %s abandoned: it reports it is stable", m.peer)
+		}
+	}
 	if m.commUp && !m.stable && m.peerAlive && !m.fencePending {
 		m.decideStart(false)
 	}
 	m.resolveDualOwnership()
+	if m.dualSeen != None && m.dualAt != m.now {
+		// The peer still reports the overlap, and we answered it less
+		// than StandbyTimeout ago: answer again then (the peer may have
+		// missed it, or learnt only now that we are alive).
+		m.dualRecheck = true
+	}
 	m.maybeAutoFailback()
 }
 
 // resolveDualOwnership: after a partition both nodes may hold the same
 // groups. Each group stays with its preferred node, the other stops it, and
 // the keeper re-announces its VIPs at once so no client stays on the loser.
-// Both sides apply the same rule to the same facts, so they agree.
+// Both sides apply the same rule to the same facts, so they agree. It runs
+// on the peer's reports and whenever our own groups settle (an overlap
+// seen while our starts ran is acted on once they end); each overlap is
+// reported and announced once per StandbyTimeout: while it stays (a group
+// that failed to stop on the loser) a report per report would go back and
+// forth forever.
 func (m *Manager) resolveDualOwnership() {
 	m.dualResolved()
 	if !m.stable || !m.peerStable || m.hs != nil || m.stopping || !m.settled() {
@@ -267,22 +379,49 @@ func (m *Manager) resolveDualOwnership() {
 	}
 	both := m.Holding() & m.peerHold.mirror()
 	if both == None {
+		if m.dualSeen != None {
+			// The overlap ended: the loser released. It may have
+			// announced since we did (on seeing us again): announce last.
+			for _, g := range m.groups {
+				if g.local && g.in(m.dualSeen) && g.state == Running {
+					m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
+				}
+			}
+		}
+		m.dualSeen = None
 		return
 	}
 	m.dual = true
-	m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
-		"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
+	// Again after a while: the overlap seen may have come from a stale
+	// hold (a legacy ip-request releases without a report) while the real
+	// one, later, looks the same.
+	fresh := both != m.dualSeen || m.now-m.dualAt >= m.cfg.StandbyTimeout
+	if fresh {
+		m.dualAt = m.now
+	}
+	m.dualSeen = both
+	if fresh {
+		m.events = append(m.events, Event{Kind: EvDualOwnership, Level: Error, Detail: fmt.Sprintf(
+			"both nodes hold %s groups (after a partition?): each group stays with its preferred node", both)})
+	}
+	released := false
 	for _, g := range m.groups {
 		if !g.in(both) || g.state != Running {
 			continue
 		}
 		if g.local {
-			m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
-		} else {
-			m.release(g)
+			if fresh {
+				m.actions = append(m.actions, Action{Kind: Announce, Group: g.Key})
+			}
+		} else if m.release(g) {
+			released = true
 		}
 	}
-	m.reportPending = true
+	// Tell the peer what we hold: once per new overlap (it may not know
+	// it yet: it never saw us go), and when the stops end.
+	if released || fresh {
+		m.reportPending = true
+	}
 }
 
 // PartitionReturned: the peer, declared dead, came back with the same
@@ -319,6 +458,15 @@ func (m *Manager) dualResolved() {
 // them. It waits while the peer is neither stable nor starting itself (it
 // may be busy taking our groups), at most RequestDelay.
 func (m *Manager) decideStart(timedOut bool) {
+	if timedOut && !m.peerReported {
+		// Not one report from the live peer: what it holds is unknown
+		// (our "starting" or its answer was lost), and it may run our
+		// groups. Ask again rather than start a second copy.
+		m.startingSince = m.now
+		m.send("starting")
+		m.warn("", "no report from %s within the request delay: asking again", m.peer)
+		return
+	}
 	peerHoldsOurs := m.peerHold&Foreign != 0
 	switch {
 	case !peerHoldsOurs && (m.peerStable || m.peerStarting || timedOut):
@@ -405,6 +553,14 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 	}
 	switch x.Str("info") {
 	case "me": // the peer goes standby; we take
+		gen, _ := strconv.ParseUint(x.Str(msg.FGen), 16, 64)
+		seq, _ := strconv.ParseUint(x.Str(msg.FSeq), 16, 64)
+		if gen == m.reportGen && seq < m.reportSeq && m.peerStable {
+			// Recovered late: the peer reported itself stable after it
+			// asked, so it has given this request up.
+			m.warn("", "old standby request from %s ignored", m.peer)
+			return
+		}
 		if m.hs != nil || !m.stable || !m.settled() || m.stopping {
 			m.warn("", "standby request from %s ignored: local resources in flux", m.peer)
 			return
@@ -413,9 +569,16 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 		// The initiator stops its groups before it answers "done"; stops
 		// may take minutes (retries), so wait long, but not forever.
 		m.hs = &handshake{set: h, phase: phAccepted, deadline: m.now + 10*time.Minute}
+		m.hs.askGen, _ = strconv.ParseUint(x.Str(msg.FGen), 16, 64)
+		m.hs.askSeq, _ = strconv.ParseUint(x.Str(msg.FSeq), 16, 64)
 		m.send("ask_resources", "rsc_hold", h.String(), "info", "other")
 	case "other":
 		if m.hs == nil || !m.hs.initiator || m.hs.phase != phAskSent {
+			return
+		}
+		if h != m.hs.set {
+			// The answer to an earlier request (retransmitted late).
+			m.warn("", "ignoring an answer for [%s] from %s: our request is for [%s]", h, m.peer, m.hs.set)
 			return
 		}
 		m.hs.phase = phReleasing
@@ -427,6 +590,10 @@ func (m *Manager) receiveAsk(x *msg.Message) {
 			return
 		}
 		switch {
+		case !m.hs.initiator && m.hs.phase == phAccepted && h&^m.hs.set != 0:
+			// Not the handshake we accepted (a late copy of another; the
+			// initiator may hand over less than asked, never more).
+			m.warn("", "ignoring a done for [%s] from %s: we accepted [%s]", h, m.peer, m.hs.set)
 		case !m.hs.initiator && m.hs.phase == phAccepted:
 			m.hs.phase = phTaking
 			m.take(h.mirrorSet(), "the peer went standby")
@@ -459,6 +626,12 @@ func (m *Manager) receiveIPRequest(x *msg.Message) {
 		m.info(key, "releasing: the peer asked for it (ip-request)")
 		return
 	}
+	if g.state == Stopping {
+		// Already being stopped: answer when the stop has succeeded, not
+		// while the group may still run here.
+		g.replyIPRequest = true
+		return
+	}
 	m.send("ip-request-resp", msg.FDest, m.peer, "ipaddr", key, "weown", "no", "ok", "OK")
 }
 
@@ -471,6 +644,7 @@ func (m *Manager) Stop(now time.Duration) {
 	}
 	m.stopping = true
 	m.hs = nil
+	m.fencePending = m.fenceRunning // a stopping node fences nobody
 	if m.commUp && m.peerAlive {
 		m.report(false, "shutdown")
 	}
@@ -523,14 +697,24 @@ func (m *Manager) GroupStopped(now time.Duration, key string, err error) {
 		return
 	}
 	if err != nil {
+		g.retake = false
 		m.setState(g, StopFailed)
 		m.events = append(m.events, Event{Kind: EvStopFailed, Group: key, Level: Error,
 			Detail: "stop failed; the group may still run here and must not start elsewhere: " + err.Error()})
+		m.progress() // a standby ends now, without this group; reports go out
 		return
 	}
 	m.setState(g, Stopped)
 	if g.leaving {
 		m.failedHere(g)
+	}
+	if g.retake {
+		g.retake = false
+		// Stopped for a peer that died meanwhile: run it again unless the
+		// peer, back by now, reported holding its kind.
+		if m.commUp && m.stable && !m.fencePending && m.hs == nil && (!m.peerAlive || (m.peerReported && m.peerHold&setOf(g).mirror() == None)) {
+			m.take(setOf(g), "it was released for "+m.peer+", which died meanwhile")
+		}
 	}
 	if g.replyIPRequest {
 		g.replyIPRequest = false
@@ -552,7 +736,10 @@ func (m *Manager) StopFailed() bool {
 // Tick runs the timers: the start request delay and standby timeouts.
 func (m *Manager) Tick(now time.Duration) {
 	m.now = now
-	if m.commUp && !m.stable && m.nice() && m.peerAlive && now-m.startingSince >= m.cfg.RequestDelay {
+	if m.dualRecheck && now >= m.dualAt+m.cfg.StandbyTimeout {
+		m.dualRecheck = false // progress below resolves and reports again
+	}
+	if m.startWaiting() && now-m.startingSince >= m.cfg.RequestDelay {
 		m.decideStart(true)
 	}
 	if m.fencePending && !m.fenceRunning && now >= m.fenceAt {
@@ -567,15 +754,28 @@ func (m *Manager) Tick(now time.Duration) {
 			m.warn("", "standby handshake with %s timed out", m.peer)
 		}
 		m.hs = nil
+		// Tell the peer: if it accepted late, it is waiting for us.
+		m.reportPending = true
 	}
 	m.progress()
+}
+
+// startWaiting: a starting node waits for its peer's report (at most
+// RequestDelay). Not while a fence of the peer is pending: then the node is
+// unstable because it waits for the fence, and its peer's holdings are
+// unknown (a peer that returned during a running fence).
+func (m *Manager) startWaiting() bool {
+	return m.commUp && !m.stable && m.nice() && m.peerAlive && !m.fencePending && !m.stopping
 }
 
 // Next is when Tick must next run; a large value when nothing is pending.
 func (m *Manager) Next() time.Duration {
 	next := time.Duration(1 << 62)
-	if m.commUp && !m.stable && m.nice() && m.peerAlive {
+	if m.startWaiting() {
 		next = m.startingSince + m.cfg.RequestDelay
+	}
+	if m.dualRecheck && m.dualAt+m.cfg.StandbyTimeout < next {
+		next = m.dualAt + m.cfg.StandbyTimeout
 	}
 	if m.hs != nil && m.hs.deadline < next {
 		next = m.hs.deadline
@@ -597,7 +797,25 @@ func (m *Manager) progress() {
 		case phReleasing:
 			m.hs.phase = phGiven
 			m.hs.deadline = m.now + m.cfg.StandbyTimeout
-			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
+			// A group that failed to stop may still run here: the taker
+			// must not start it, so "done" leaves out its kind (the
+			// others of that kind stay stopped until this node is fenced).
+			set := m.hs.set
+			for _, g := range m.groups {
+				if g.in(set) && g.state == StopFailed {
+					set &^= setOf(g)
+				}
+			}
+			if set != m.hs.set {
+				m.events = append(m.events, Event{Level: Error, Detail: fmt.Sprintf(
+					"standby: handing over [%s] instead of [%s]: a group failed to stop here", set, m.hs.set)})
+			}
+			m.send("ask_resources", "rsc_hold", set.String(), "info", "done")
+			// The others of the kind kept back run here again, unless
+			// the peer holds that kind too (then it keeps them).
+			if back := m.hs.set &^ set; m.peerHold&back.mirror() == None {
+				m.take(back, "a group of the set failed to stop; the others stay here")
+			}
 		case phTaking:
 			m.send("ask_resources", "rsc_hold", m.hs.set.String(), "info", "done")
 			m.hs = nil
@@ -608,7 +826,11 @@ func (m *Manager) progress() {
 		m.reportPending = false
 		m.report(true, "")
 	}
-	m.dualResolved()
+	m.resolveDualOwnership()
+	if m.reportPending && m.stable && m.hs == nil && !m.stopping && m.settled() {
+		m.reportPending = false
+		m.report(true, "")
+	}
 	m.maybeAutoFailback()
 	m.maybePendingStandby()
 }
