@@ -78,6 +78,7 @@ func (c *Config) Effective() string {
 		}
 		w.WriteString("\n")
 	}
+	c.effectiveMetrics(line, optional)
 	w.WriteString(c.keysSummary() + "\n")
 	return w.String()
 }

@@ -55,6 +55,8 @@ type Config struct {
 	Stonith          []StonithSpec // stonith and stonith_host lines, in order
 	Ping             []PingSpec    // ping, ping6 and ping_group pseudo-nodes
 
+	Metrics Metrics // metrics_listen, metrics_required (see metrics.go)
+
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 
 	Warnings []Diag         // non-fatal findings
