@@ -55,6 +55,7 @@ func hactlCommands() []hactlCommand {
 			fmt.Sprintf(moveDetail, moveWait), hactlTakeover},
 		{"fence-confirm", "NODE", "confirm that NODE was reset by hand (meatware STONITH)",
 			"  Only after you have really powered NODE off or reset it: its resources are then taken over.\n", hactlFenceConfirm},
+		{"events", "[--json]", "print the daemon's events as they happen", eventsDetail, hactlEvents},
 		{"version", "", "print the version", "", hactlVersion},
 		{"help", "[command]", "show this help, or a command's", "", hactlHelp},
 	}

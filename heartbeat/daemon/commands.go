@@ -165,6 +165,7 @@ func (d *Daemon) reload() error {
 		"warntime": {d.cfg.Warntime, cfg.Warntime}, "initdead": {d.cfg.Initdead, cfg.Initdead},
 		"logfile": {d.cfg.LogFile, cfg.LogFile}, "debugfile": {d.cfg.DebugFile, cfg.DebugFile},
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
+		"metrics_listen": {d.cfg.Metrics, cfg.Metrics},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)
