@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -125,3 +126,38 @@ func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 // signature, is unsigned, is larger than a message may be, or found the
 // serial queue full.
 var DropReasons = []string{"malformed", "bad-auth", "unsigned", "oversized", "queue-full"}
+
+// cachedCollector collects c at most once per ttl and serves the same
+// (immutable) metrics in between. The standard process collector reads
+// five /proc files per scrape (a third of a scrape's CPU); its values do
+// not need to be fresher than a few seconds.
+type cachedCollector struct {
+	c   prometheus.Collector
+	ttl time.Duration
+
+	mu      sync.Mutex
+	at      time.Time
+	metrics []prometheus.Metric
+}
+
+func (c *cachedCollector) Describe(ch chan<- *prometheus.Desc) { c.c.Describe(ch) }
+
+func (c *cachedCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); c.metrics == nil || now.Sub(c.at) >= c.ttl {
+		c.at = now
+		inner := make(chan prometheus.Metric, 64)
+		go func() {
+			c.c.Collect(inner)
+			close(inner)
+		}()
+		c.metrics = c.metrics[:0]
+		for m := range inner {
+			c.metrics = append(c.metrics, m)
+		}
+	}
+	for _, m := range c.metrics {
+		ch <- m
+	}
+}

@@ -27,6 +27,10 @@ import (
 	"github.com/hasuite/hasuite/resources/manager"
 )
 
+// ProcessEvery is how often the standard process metrics (process_*) are
+// read from /proc; scrapes in between get the same values.
+const ProcessEvery = 5 * time.Second
+
 // Namespace prefixes every metric of ours.
 const Namespace = "hasuite"
 
@@ -146,7 +150,7 @@ func New(local string) *Exporter {
 		"Resources found missing by the monitor while their group runs here, by result (restarted, failed).", "group", "result")
 	x.reg.MustRegister(x.events, x.deaths, x.detection, x.late, x.restarts, x.failovers, x.failoverDur,
 		x.groupFails, x.fences, x.fenceDur, x.monitor, snapshotCollector{x},
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&cachedCollector{c: collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), ttl: ProcessEvery},
 		collectors.NewGoCollector())
 	return x
 }
@@ -251,10 +255,11 @@ func deathReason(c core.DeathCause) string {
 	return "unknown"
 }
 
-// Handler serves /metrics.
+// Handler serves /metrics. The answer is never compressed: it is a few
+// kilobytes, scraped on a LAN, and gzip would be a third of a scrape's CPU.
 func (x *Exporter) Handler() http.Handler {
-	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorLog: nil, ErrorHandling: promhttp.ContinueOnError,
-		MaxRequestsInFlight: 4, Timeout: 10 * time.Second})
+	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError,
+		MaxRequestsInFlight: 4, DisableCompression: true})
 }
 
 // Server is the metrics HTTP server.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -344,3 +345,42 @@ func lastLine(log, with string) string {
 	}
 	return last
 }
+
+// TestMeasureScrapeCPU (HASUITE_MEASURE=1) measures what scraping
+// /metrics every second costs node2's daemon: its CPU time (from its own
+// process_cpu_seconds_total, read with a scrape at each end of a window)
+// over a window without scrapes and over one with a scrape every second.
+func TestMeasureScrapeCPU(t *testing.T) {
+	if os.Getenv("HASUITE_MEASURE") == "" {
+		t.Skip("a measurement of about 2.5 minutes: set HASUITE_MEASURE=1")
+	}
+	s := startMetricsSeed(t)
+	const window = 60 * time.Second
+	cpu := func() float64 {
+		time.Sleep(ProcessEveryForTest) // the process metrics are refreshed every 5 s
+		v, ok := metricValue(scrape(t, s.client, node2Addr), "process_cpu_seconds_total")
+		if !ok {
+			t.Fatal("no process_cpu_seconds_total")
+		}
+		return v
+	}
+	idle0 := cpu()
+	time.Sleep(window)
+	idle := cpu() - idle0
+	busy0 := cpu()
+	end := time.Now().Add(window)
+	n := 0
+	for time.Now().Before(end) {
+		scrape(t, s.client, node2Addr)
+		n++
+		time.Sleep(time.Second)
+	}
+	busy := cpu() - busy0
+	w := window.Seconds() + ProcessEveryForTest.Seconds() + 0.0 // each window spans the sleep before its last read
+	t.Logf("node2's daemon CPU: %.3f s in %.0f s without scrapes (%.3f %% of a core), %.3f s with %d scrapes (%.3f %%); "+
+		"cost of scraping every second: %.3f %% of a core (%.2f ms per scrape)",
+		idle, w, 100*idle/w, busy, n, 100*busy/w, 100*(busy-idle)/w, 1000*(busy-idle)/float64(n))
+}
+
+// ProcessEveryForTest is metrics.ProcessEvery plus a margin.
+const ProcessEveryForTest = 5*time.Second + 100*time.Millisecond
