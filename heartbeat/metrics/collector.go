@@ -129,8 +129,9 @@ var DropReasons = []string{"malformed", "bad-auth", "unsigned", "oversized", "qu
 
 // cachedCollector collects c at most once per ttl and serves the same
 // (immutable) metrics in between. The standard process collector reads
-// five /proc files per scrape (a third of a scrape's CPU); its values do
-// not need to be fresher than a few seconds.
+// five /proc files per scrape (a third of a scrape's CPU), the Go
+// collector reads the runtime's metrics; neither needs to be fresher than
+// a few seconds.
 type cachedCollector struct {
 	c   prometheus.Collector
 	ttl time.Duration

@@ -27,8 +27,8 @@ import (
 	"github.com/hasuite/hasuite/resources/manager"
 )
 
-// ProcessEvery is how often the standard process metrics (process_*) are
-// read from /proc; scrapes in between get the same values.
+// ProcessEvery is how often the standard process and Go metrics
+// (process_*, go_*) are read; scrapes in between get the same values.
 const ProcessEvery = 5 * time.Second
 
 // Namespace prefixes every metric of ours.
@@ -151,7 +151,7 @@ func New(local string) *Exporter {
 	x.reg.MustRegister(x.events, x.deaths, x.detection, x.late, x.restarts, x.failovers, x.failoverDur,
 		x.groupFails, x.fences, x.fenceDur, x.monitor, snapshotCollector{x},
 		&cachedCollector{c: collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), ttl: ProcessEvery},
-		collectors.NewGoCollector())
+		&cachedCollector{c: collectors.NewGoCollector(), ttl: ProcessEvery})
 	return x
 }
 
