@@ -349,7 +349,8 @@ func lastLine(log, with string) string {
 // TestMeasureScrapeCPU (HASUITE_MEASURE=1) measures what scraping
 // /metrics every second costs node2's daemon: its CPU time (from its own
 // process_cpu_seconds_total, read with a scrape at each end of a window)
-// over a window without scrapes and over one with a scrape every second.
+// over a window without scrapes and over one with a scrape every second
+// on one kept-alive connection, as Prometheus scrapes.
 func TestMeasureScrapeCPU(t *testing.T) {
 	if os.Getenv("HASUITE_MEASURE") == "" {
 		t.Skip("a measurement of about 2.5 minutes: set HASUITE_MEASURE=1")
@@ -368,10 +369,36 @@ func TestMeasureScrapeCPU(t *testing.T) {
 	time.Sleep(window)
 	idle := cpu() - idle0
 	busy0 := cpu()
+	// As Prometheus scrapes: one kept-alive HTTP/1.1 connection (opened
+	// now: the server gives a new connection 5 s for its first request).
+	var conn net.Conn
+	if err := s.client.Do(func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp4", node2Addr+":"+metricsPort, 2*time.Second)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
 	end := time.Now().Add(window)
 	n := 0
 	for time.Now().Before(end) {
-		scrape(t, s.client, node2Addr)
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := fmt.Fprintf(conn, "GET /metrics HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: gzip\r\n\r\n", node2Addr); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Close {
+			t.Fatalf("scrape %d: %s, close %v", n, resp.Status, resp.Close)
+		}
 		n++
 		time.Sleep(time.Second)
 	}
