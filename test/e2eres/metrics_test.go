@@ -36,6 +36,9 @@ func startMetricsSeed(t *testing.T) *seed {
 	}
 	s := &seed{cluster: c, n1: newNode(t, c.h1, spec("node1", node1Addr, node2Addr)),
 		n2: newNode(t, c.h2, spec("node2", node2Addr, node1Addr))}
+	if g := os.Getenv("HASUITE_MEASURE_GOGC"); g != "" {
+		s.n2.Env = []string{"GOGC=" + g} // TestMeasureScrapeCPU: the garbage collector's share
+	}
 	s.n1.Start()
 	s.n2.Start()
 	s.n1.WaitRsc("local", settleBound)
