@@ -87,7 +87,7 @@ type NodeSnapshot struct {
 // LinkSnapshot is one medium as seen for one node.
 type LinkSnapshot struct {
 	Name      string        `json:"name"`
-	State     string        `json:"state"` // LinkUp or LinkDead
+	State     string        `json:"state"`         // LinkUp or LinkDead
 	LastHeard time.Duration `json:"last_heard_ns"` // -1 when never heard
 	Packets   uint64        `json:"packets"`
 }
