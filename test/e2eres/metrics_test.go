@@ -219,7 +219,7 @@ func TestMetricsAndEventsDuringFailover(t *testing.T) {
 	at := time.Now()
 	s.powerOff()
 	s.n2.WaitRsc("foreign", moveBound)
-	t.Logf("node2 holds everything %v after node1's power-off", time.Since(at).Round(time.Millisecond))
+	t.Logf("node2 holds node1's group %v after node1's power-off", time.Since(at).Round(time.Millisecond))
 	time.Sleep(300 * time.Millisecond) // a few heartbeats more
 	after := scrape(t, s.client, node2Addr)
 	for _, c := range []struct {
