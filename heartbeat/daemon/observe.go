@@ -24,7 +24,7 @@ const metricsEvery = time.Second
 
 // metricsRetry is how often an address that could not be bound is tried
 // again under metrics_required off.
-const metricsRetry = 30 * time.Second
+var metricsRetry = 30 * time.Second
 
 // observer is the event stream and the metrics: what the loop tells the
 // outside without waiting for it.

@@ -2,11 +2,16 @@ package daemon
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/hasuite/hasuite/heartbeat/api"
+	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
 	"github.com/hasuite/hasuite/heartbeat/events"
 	"github.com/hasuite/hasuite/heartbeat/node"
@@ -76,5 +81,53 @@ func TestStreamEventsArgs(t *testing.T) {
 	cancel()
 	if err := d.streamEvents(ctx, control.Request{Cmd: api.CmdEvents, Args: []string{"5m"}}, func(any) error { return nil }); err != nil {
 		t.Errorf("cancelled stream: %v", err)
+	}
+}
+
+// metrics_listen on an address in use: an error with the address under
+// metrics_required on; under off the daemon goes on, and serves the
+// metrics once the address is free.
+func TestMetricsAddressInUseRetried(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := busy.Addr().String()
+	srv, err := control.Listen(t.TempDir(), func(context.Context, control.Request) control.Response { return control.Response{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	newD := func(required bool) *Daemon {
+		cfg := &config.Config{LocalNode: "node1", Metrics: config.Metrics{Listen: addr, Required: required}}
+		return &Daemon{cfg: cfg, log: zap.NewNop(), obs: newObserver("node1")}
+	}
+	if _, err := newD(true).startObserver(srv); err == nil || !strings.Contains(err.Error(), "metrics_listen "+addr) ||
+		!strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("required: %v", err)
+	}
+	old := metricsRetry
+	metricsRetry = 20 * time.Millisecond
+	defer func() { metricsRetry = old }()
+	d := newD(false)
+	stop, err := d.startObserver(srv)
+	if err != nil {
+		t.Fatalf("not required: %v", err)
+	}
+	defer stop()
+	_ = busy.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics not served after the address was freed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
