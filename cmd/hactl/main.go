@@ -1,6 +1,7 @@
 // Command hactl is the suite's own command-line interface: status (with
 // JSON output), check (heartbeat -t), standby and takeover (hb_standby and
-// hb_takeover with JSON output), fence-confirm and version; see
+// hb_takeover with JSON output), fence-confirm, events (the event stream)
+// and version; see
 // heartbeat/cli.
 package main
 

@@ -57,6 +57,7 @@ func hactlCommands() []hactlCommand {
 			"  Only after you have really powered NODE off or reset it: its resources are then taken over.\n", hactlFenceConfirm},
 		hactlCheckCommand(),
 		{"cleanup", "GROUP", "clear a resource group's failures on this node", cleanupDetail, hactlCleanup},
+		{"events", "[--json]", "print the daemon's events as they happen", eventsDetail, hactlEvents},
 		{"version", "", "print the version", "", hactlVersion},
 		{"help", "[command]", "show this help, or a command's", "", hactlHelp},
 	}

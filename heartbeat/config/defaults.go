@@ -53,6 +53,7 @@ func newConfig() *Config {
 		UUIDFrom:       DefaultUUIDFrom,
 		Realtime:       true,
 		RTSCTS:         true,
+		Metrics:        Metrics{Required: true},
 		FenceDelay:     5 * time.Second,
 		RTPrio:         DefaultRTPrio,
 		Notify:         defaultNotify(),

@@ -32,7 +32,9 @@
 //	udpport = 694                   # integers: udpport, baud, hopfudge, debug
 //	auto_failback = "on"            # "on", "off", "legacy" or a boolean
 //	msgfmt = "classic"              # strings: msgfmt, hbgenmethod, uuidfrom,
-//	                                # logfile, debugfile, logfacility, watchdog
+//	                                # logfile, debugfile, logfacility, watchdog,
+//	                                # metrics_listen
+//	metrics_required = false        # on/off settings: "on", "off" or a boolean
 //	max_rexmit_delay = "250ms"
 //	notify = ["/usr/local/sbin/hook arg"]  # hooks: a command line, or an array of them;
 //	notify_master = "/usr/local/sbin/up"   # also notify_backup, notify_fault, notify_stop

@@ -82,6 +82,7 @@ func (c *Config) Settings() []Setting {
 		verbatim(s.String(), note)
 	}
 	c.notifySettings(line, optional, verbatim)
+	c.effectiveMetrics(line, optional)
 	return out
 }
 

@@ -146,7 +146,8 @@ func TestDefaults(t *testing.T) {
 		Initdead: 30 * time.Second, Deadping: 30 * time.Second, UDPPort: 694, Baud: 19200,
 		AutoFailback: "legacy", Hopfudge: 1, MsgFmt: "classic", MaxRexmitDelay: 250 * time.Millisecond,
 		GenMethod: "file", UUIDFrom: "file", Realtime: true, RTPrio: DefaultRTPrio, RTSCTS: true, FenceDelay: 5 * time.Second,
-		Notify: NotifyConfig{Timeout: DefaultNotifyTimeout, MailInterval: DefaultMailInterval, MailEvents: DefaultMailEvents},
+		Notify:  NotifyConfig{Timeout: DefaultNotifyTimeout, MailInterval: DefaultMailInterval, MailEvents: DefaultMailEvents},
+		Metrics: Metrics{Required: true},
 	}
 	got := *c
 	got.Set, got.params = nil, nil

@@ -53,6 +53,8 @@ type tomlDoc struct {
 	PluginDir      tomlValue     `toml:"stonith_plugin_dir"`
 	RTPrio         tomlValue     `toml:"rtprio"`
 	Watchdog       tomlValue     `toml:"watchdog"`
+	MetricsListen  tomlValue     `toml:"metrics_listen"`
+	MetricsReq     tomlValue     `toml:"metrics_required"`
 	Media          []tomlMedium  `toml:"media"`
 	Ping           []tomlPing    `toml:"ping"`
 	Stonith        []tomlStonith `toml:"stonith"`

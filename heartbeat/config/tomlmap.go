@@ -166,6 +166,8 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"stonith_plugin_dir", d.PluginDir, kindString},
 		{"rtprio", d.RTPrio, kindInt},
 		{"watchdog", d.Watchdog, kindString},
+		{"metrics_listen", d.MetricsListen, kindString},
+		{"metrics_required", d.MetricsReq, kindOnOff},
 	}
 	for _, o := range opts {
 		if !o.v.set {

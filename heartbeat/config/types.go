@@ -60,6 +60,8 @@ type Config struct {
 
 	Notify NotifyConfig // notify hooks and mail alerts (our directives, notify.go)
 
+	Metrics Metrics // metrics_listen, metrics_required (see metrics.go)
+
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 
 	Warnings []Diag         // non-fatal findings

@@ -36,6 +36,12 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		if len(line) == 0 {
 			continue
 		}
+		if req, ok := streamRequest(line); ok {
+			if h := s.streamHandler(req.Cmd); h != nil {
+				s.serveStream(c, req, h)
+				return
+			}
+		}
 		if err := writeResponse(c, s.handle(line)); err != nil {
 			return
 		}
@@ -44,6 +50,16 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		// The rest of the line is unread; we cannot resynchronise.
 		_ = writeResponse(c, errorResponse(fmt.Sprintf("request line longer than %d bytes", MaxLine)))
 	}
+}
+
+// streamRequest decodes line for the streaming check; a bad line is left
+// to handle, which answers it.
+func streamRequest(line []byte) (Request, bool) {
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil || req.Cmd == "" {
+		return req, false
+	}
+	return req, true
 }
 
 // handle decodes one request line and runs the handler on it.

@@ -26,6 +26,8 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*net.UnixConn]struct{}
 	closed bool
+	// streams are the streaming commands (HandleStream).
+	streams map[string]StreamHandler
 
 	closeOnce sync.Once
 	closeErr  error

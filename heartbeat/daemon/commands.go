@@ -186,6 +186,7 @@ func (d *Daemon) reload() error {
 		"logfile": {d.cfg.LogFile, cfg.LogFile}, "debugfile": {d.cfg.DebugFile, cfg.DebugFile},
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
 		"notify and mail": {notifyKey(d.cfg), notifyKey(cfg)},
+		"metrics_listen":  {d.cfg.Metrics, cfg.Metrics},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)

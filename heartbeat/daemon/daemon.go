@@ -126,6 +126,9 @@ type Daemon struct {
 
 	marksSave time.Time
 	loadNext  time.Time
+
+	// obs is the event stream and the metrics (observe.go).
+	obs *observer
 }
 
 type linkIO struct {
@@ -141,6 +144,7 @@ type linkIO struct {
 	txErrors  atomic.Uint64
 	rxPackets atomic.Uint64
 	rxBad     atomic.Uint64
+	drops     linkDrops    // by reason, for metrics
 	lastErr   atomic.Value // string
 }
 
@@ -207,7 +211,7 @@ func Run(ctx context.Context, o Options) error {
 	d = &Daemon{opts: o, cfg: cfg, keys: cfg.Keys, logs: logs, log: logs.log, debug: debug,
 		ctrl: make(chan ctrlReq), fenced: make(chan fenceResult, 4),
 		marksCh: make(chan map[string]state.PeerMark, 1),
-		limiter: newRateLimiter(10 * time.Second), start: time.Now()}
+		limiter: newRateLimiter(10 * time.Second), start: time.Now(), obs: newObserver(cfg.LocalNode)}
 	d.clock.start = d.start
 	for _, w := range warns {
 		d.log.Warn(w.Error())
@@ -271,6 +275,11 @@ func (d *Daemon) build() (cleanup func(), err error) {
 	if d.removePid, err = control.WritePidFile(d.opts.RunDir); err != nil {
 		return cleanup, fmt.Errorf("pid file: %w", err)
 	}
+	stopObserver, err := d.startObserver(srv)
+	if err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, stopObserver)
 	// The loop first: serial links hand their frames to it as soon as
 	// they are open.
 	if d.loop, err = evloop.New(); err != nil {
@@ -489,6 +498,7 @@ func (d *Daemon) drainLink(l *linkIO) (n int, last time.Duration, full bool) {
 		case errors.Is(err, link.ErrTruncated):
 			l.rxPackets.Add(1)
 			l.rxBad.Add(1)
+			l.drops[dropOversized].Add(1)
 			d.dropped.tooLarge.Add(1)
 			if ok, muted := d.limiter.allow("drop:oversized:"+l.name, d.step); ok {
 				d.log.Warn("dropped oversized packet", zap.String("link", l.name), zap.Stringer("from", p.From),
@@ -637,6 +647,7 @@ func (d *Daemon) openLinks() error {
 				if d.serialQueued.Add(1) > packetQueue {
 					d.serialQueued.Add(-1)
 					d.dropped.queueFull.Add(1)
+					lio.drops[dropQueueFull].Add(1)
 					return
 				}
 				d.loop.Post(func() {
@@ -708,23 +719,25 @@ func (d *Daemon) receive(p link.Packet, at time.Duration) {
 	m, err := msg.Decode(p.Data, d.keys)
 	if err != nil {
 		var why string
+		var reason int
 		switch {
 		case errors.Is(err, msg.ErrAuth):
 			d.dropped.badAuth.Add(1)
-			why = "bad signature"
+			why, reason = "bad signature", dropBadAuth
 		case errors.Is(err, msg.ErrNoAuth):
 			d.dropped.noAuth.Add(1)
-			why = "unsigned"
+			why, reason = "unsigned", dropUnsigned
 		case errors.Is(err, msg.ErrTooLarge):
 			d.dropped.tooLarge.Add(1)
-			why = "oversized"
+			why, reason = "oversized", dropOversized
 		default:
 			d.dropped.malformed.Add(1)
-			why = "malformed"
+			why, reason = "malformed", dropMalformed
 		}
 		for _, l := range d.links {
 			if l.name == p.Link {
 				l.rxBad.Add(1)
+				l.drops[reason].Add(1)
 				break
 			}
 		}
@@ -749,6 +762,7 @@ func (d *Daemon) flush() {
 			d.send(m)
 		}
 		for _, e := range r.Events {
+			d.observe(e)
 			d.event(e)
 			d.publish(e)
 		}
@@ -766,6 +780,7 @@ func (d *Daemon) flush() {
 			d.answerMove(a)
 		}
 	}
+	d.publishMetrics()
 }
 
 // send puts one message on every link.

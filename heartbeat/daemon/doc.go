@@ -23,4 +23,12 @@
 // idle node: link maintenance every 2 s (link.MaintainEvery: multicast
 // groups, broadcast addresses) and the resource runner's monitor every
 // second (it checks the VIPs of the groups running here, if any).
+//
+// What the loop tells the outside without waiting for it (observe.go):
+// each node event goes to the event hub (heartbeat/events, streamed by
+// hactl events on control connections' goroutines) and to the metrics
+// exporter (heartbeat/metrics); after each flush the loop publishes a
+// metrics snapshot when events happened or a second has passed. The
+// metrics HTTP server (metrics_listen) runs on goroutines of its own and
+// only reads what was published.
 package daemon

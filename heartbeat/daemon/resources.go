@@ -216,6 +216,7 @@ func (d *Daemon) resourceFailed(f runner.Failure) {
 
 // monitorAlert reports a resource found gone while its group runs here.
 func (d *Daemon) monitorAlert(a runner.Alert) {
+	d.obs.metrics.MonitorCheck(a.Group, a.Err)
 	if a.Err != nil {
 		d.log.Error("resource vanished while its group runs here and could not be started again",
 			zap.String("group", a.Group), zap.String("resource", a.Resource), zap.Error(a.Err))

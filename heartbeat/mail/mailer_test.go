@@ -218,7 +218,10 @@ func TestMailerRetriesUntilDelivered(t *testing.T) {
 			} else {
 				s.setMode("")
 			}
-			waitUntil(t, 15*time.Second, "delivery", func() bool { return len(s.messages()) == 1 && m.Sent() == 1 })
+			// The next try comes after the backoff of the failures so
+			// far (on a loaded machine the wait above may have seen more
+			// than two): wait that long, and then some.
+			waitUntil(t, backoff(int(m.Failures())+1)+15*time.Second, "delivery", func() bool { return len(s.messages()) == 1 && m.Sent() == 1 })
 			if !strings.Contains(s.messages()[0], "Subject: MailTo test") {
 				t.Errorf("%s", s.messages()[0])
 			}
