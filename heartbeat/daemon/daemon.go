@@ -280,6 +280,9 @@ func (d *Daemon) build() (cleanup func(), err error) {
 		return cleanup, err
 	}
 	undo = append(undo, stopObserver)
+	if err := d.notifyMetrics(); err != nil {
+		return cleanup, fmt.Errorf("metrics of the notify hooks and mail: %w", err)
+	}
 	// The loop first: serial links hand their frames to it as soon as
 	// they are open.
 	if d.loop, err = evloop.New(); err != nil {

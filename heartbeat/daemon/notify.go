@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -119,4 +120,28 @@ func notifyKey(c *config.Config) string {
 		hooks = append(hooks, h.String())
 	}
 	return fmt.Sprint(hooks, n.Timeout, n.MailTo, n.MailFrom, n.SMTPServer, n.MailEvents, n.SMTPAuth, n.MailInterval)
+}
+
+// notifyMetrics exports the hooks' and the mailer's queue and counters on
+// the metrics exporter (read at scrape time from atomics: never the loop).
+func (d *Daemon) notifyMetrics() error {
+	n, x := d.notify, d.Metrics()
+	if n == nil || x == nil {
+		return nil
+	}
+	var errs []error
+	if h := n.hooks; h != nil {
+		errs = append(errs,
+			x.GaugeFunc("notify_queue_depth", "Events waiting for the notify hooks.", func() float64 { return float64(h.Queued()) }),
+			x.CounterFunc("notify_dropped_total", "Events dropped on a full notify queue: their hooks did not run.", func() float64 { return float64(h.Dropped()) }),
+			x.CounterFunc("notify_runs_total", "Notify hook runs.", func() float64 { return float64(h.Runs()) }),
+			x.CounterFunc("notify_failed_total", "Notify hook runs that failed or timed out.", func() float64 { return float64(h.Failed()) }))
+	}
+	if m := n.mail; m != nil {
+		errs = append(errs,
+			x.CounterFunc("mail_sent_total", "Mails delivered to the SMTP server.", func() float64 { return float64(m.Sent()) }),
+			x.CounterFunc("mail_failures_total", "Failed mail delivery attempts (each is retried).", func() float64 { return float64(m.Failures()) }),
+			x.CounterFunc("mail_dropped_total", "Mails dropped on a full mail queue.", func() float64 { return float64(m.Dropped()) }))
+	}
+	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/config"
 	"github.com/hasuite/hasuite/heartbeat/control"
 	"github.com/hasuite/hasuite/heartbeat/events"
+	"github.com/hasuite/hasuite/heartbeat/mail"
 	"github.com/hasuite/hasuite/heartbeat/node"
+	"github.com/hasuite/hasuite/heartbeat/notify"
 )
 
 // A hactl events client that stops reading: the loop's observe never
@@ -130,4 +133,39 @@ func TestMetricsAddressInUseRetried(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The notify hooks' queue and counters and the mailer's are on /metrics.
+func TestNotifyAndMailMetrics(t *testing.T) {
+	hooks := notify.NewHooks(nil, notify.Options{})
+	defer hooks.Close(0)
+	m, err := mail.New(mail.Config{Node: "node1", To: []string{"ops@example.com"}, Transport: failingTransport{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(0)
+	d := &Daemon{obs: newObserver("node1"), notify: &notifiers{hooks: hooks, mail: m}}
+	if err := d.notifyMetrics(); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := d.Metrics().Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = true
+	}
+	for _, name := range []string{"hasuite_notify_queue_depth", "hasuite_notify_dropped_total", "hasuite_notify_runs_total",
+		"hasuite_notify_failed_total", "hasuite_mail_sent_total", "hasuite_mail_failures_total", "hasuite_mail_dropped_total"} {
+		if !got[name] {
+			t.Errorf("%s not exported", name)
+		}
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) Send(context.Context, string, mail.Message) error {
+	return errors.New("no server in this test")
 }

@@ -89,6 +89,9 @@ func (h *Hooks) Notify(e Event) {
 	}
 }
 
+// Queued is how many events wait for the hooks.
+func (h *Hooks) Queued() int { return len(h.q) }
+
 // Dropped, Runs and Failed count events dropped on a full queue, hook
 // runs, and runs that failed (exit status, signal, timeout, not started).
 func (h *Hooks) Dropped() uint64 { return h.dropped.Load() }
