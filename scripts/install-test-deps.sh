@@ -2,7 +2,8 @@
 # Installs what the end-to-end tests and benchmarks need (Debian/Ubuntu, as
 # root): iproute2 (ip netns, tc), util-linux (unshare, nsenter), nftables
 # (packet loss where the kernel has no sch_netem), a ping, socat, procps and
-# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks).
+# the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks),
+# and pacemaker-cli-utils (crm_verify and crm_simulate check hactl export pacemaker).
 #
 # Idempotent and non-interactive. Fast path: when every package is already
 # installed, apt is not touched at all.
@@ -19,7 +20,7 @@
 # present (to test this script).
 set -eu
 
-PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived"
+PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived pacemaker-cli-utils"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-test-deps: must run as root" >&2
@@ -122,7 +123,7 @@ else
 fi
 
 # Sanity: what the tests look for.
-for f in /usr/bin/cl_status /usr/sbin/nft /usr/bin/nsenter /usr/bin/unshare; do
+for f in /usr/bin/cl_status /usr/sbin/nft /usr/bin/nsenter /usr/bin/unshare /usr/sbin/crm_verify /usr/sbin/crm_simulate; do
 	[ -x "$f" ] || {
 		echo "install-test-deps: $f missing after install" >&2
 		exit 1
