@@ -56,6 +56,8 @@ func hactlCommands() []hactlCommand {
 		{"fence-confirm", "NODE", "confirm that NODE was reset by hand (meatware STONITH)",
 			"  Only after you have really powered NODE off or reset it: its resources are then taken over.\n", hactlFenceConfirm},
 		hactlCheckCommand(),
+		hactlImportCommand(),
+		hactlExportCommand(),
 		{"version", "", "print the version", "", hactlVersion},
 		{"help", "[command]", "show this help, or a command's", "", hactlHelp},
 	}
