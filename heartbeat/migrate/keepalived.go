@@ -408,6 +408,10 @@ func (im *importer) instance(f *kaFile, n *keepalived.Node) {
 		case "virtual_router_id":
 			in.vrid = c.Arg(0)
 		case "interface":
+			if !validIfName(c.Arg(0)) {
+				im.note(c.Pos, NotMapped, "interface %q: not an interface name; ignored", c.Arg(0))
+				continue
+			}
 			in.iface = c.Arg(0)
 		case "advert_int":
 			d, ok := seconds(c.Arg(0))
@@ -537,7 +541,34 @@ func (im *importer) vip(v *keepalived.Node, in *kaInstance) (kaVIP, bool) {
 			vip.brd = ""
 		}
 	}
+	if vip.dev != "" && !validIfName(vip.dev) {
+		im.note(v.Pos, NotMapped, "virtual_ipaddress %s dev %q: not an interface name; left out", v.Key, vip.dev)
+		return vip, false
+	}
+	// What haresources refuses (loopback, multicast, ...) is said here.
+	if _, err := haresources.ParseResource(vip.token(), v.Pos); err != nil {
+		msg := err.Error()
+		var he *haresources.Error
+		if errors.As(err, &he) {
+			msg = he.Msg
+		}
+		im.note(v.Pos, NotMapped, "virtual_ipaddress %s: %s; left out", v.Key, msg)
+		return vip, false
+	}
 	return vip, true
+}
+
+// validIfName is an interface name ha.cf and haresources accept.
+func validIfName(s string) bool {
+	if s == "" || len(s) > 15 || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // token is the haresources resource for v.
@@ -630,17 +661,25 @@ func (im *importer) preferred(u *unit, files []*kaFile) (int, string) {
 			im.note(u.pos, Warning, "%s is not in %s", u.what, files[1].path)
 		}
 		if a.state == "MASTER" || a.priority == 255 {
-			return 0, fmt.Sprintf("state %s priority %d", a.state, a.priority)
+			return 0, fmt.Sprintf("state %s priority %d", stateText(a.state), a.priority)
 		}
-		return 1, fmt.Sprintf("this node is state %s priority %d", a.state, a.priority)
+		return 1, fmt.Sprintf("this node is state %s priority %d", stateText(a.state), a.priority)
 	case b != nil:
 		im.note(b.pos, Warning, "%s is not in %s", u.what, files[0].path)
 		if b.state == "MASTER" || b.priority == 255 {
-			return 1, fmt.Sprintf("state %s priority %d", b.state, b.priority)
+			return 1, fmt.Sprintf("state %s priority %d", stateText(b.state), b.priority)
 		}
-		return 0, fmt.Sprintf("the peer is state %s priority %d", b.state, b.priority)
+		return 0, fmt.Sprintf("the peer is state %s priority %d", stateText(b.state), b.priority)
 	}
 	return 0, ""
+}
+
+// stateText is an instance's state for the report.
+func stateText(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func (im *importer) haresources(files []*kaFile, nodes, paths []string) string {

@@ -165,3 +165,47 @@ func TestWrite(t *testing.T) {
 		t.Fatalf("authkeys: %v %v", fi.Mode(), err)
 	}
 }
+
+// TestImportOddInput: what our parsers would refuse is reported and left
+// out, never an error or a broken file.
+func TestImportOddInput(t *testing.T) {
+	fs := mapFS(map[string]string{
+		"/k/a.conf": "global_defs { router_id A }\n" +
+			"vrrp_instance X {\n interface \"bad if\"\n priority 300\n advert_int 0\n" +
+			" virtual_ipaddress {\n  127.0.0.5/8\n  224.0.0.9\n  198.18.0.7 dev eth0:x\n  198.18.0.8/24 dev eth0 label other:1 scope global\n  nonsense\n  198.18.0.9/40\n }\n" +
+			" unicast_peer {\n  198.18.0.2\n }\n}\n" +
+			"vrrp_instance Y {\n interface eth1\n virtual_ipaddress {\n  198.18.0.8/24\n }\n}\n" +
+			"vrrp_sync_group G {\n group {\n  Y Z\n }\n}\n}\n",
+	})
+	im, err := ImportKeepalived(ImportOptions{Files: []string{"/k/a.conf"}, Nodes: []string{"", "b"}, Source: fs, Rand: zeroRand{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bytes.Buffer
+	im.Report(&rep)
+	for _, want := range []string{
+		`/k/a.conf:3: interface "bad if": not an interface name; ignored`,
+		"/k/a.conf:4: priority 300: want 1-255; 100 assumed",
+		"/k/a.conf:5: advert_int 0: want 0.01-255 seconds; 1 assumed",
+		"/k/a.conf:7: virtual_ipaddress 127.0.0.5/8: ",
+		"/k/a.conf:8: virtual_ipaddress 224.0.0.9: ",
+		`/k/a.conf:9: virtual_ipaddress 198.18.0.7 dev "eth0:x": not an interface name; left out`,
+		"/k/a.conf:10: virtual_ipaddress 198.18.0.8/24: scope global: ignored",
+		"/k/a.conf:10: virtual_ipaddress 198.18.0.8/24 label other:1: a label must be DEV:NAME",
+		"/k/a.conf:11: virtual_ipaddress nonsense: not an address; left out",
+		"/k/a.conf:12: virtual_ipaddress 198.18.0.9/40: bad prefix length; left out",
+		"/k/a.conf:7: virtual_ipaddress 127.0.0.5/8: resource \"IPaddr2::127.0.0.5/8\": 127.0.0.5 cannot be a virtual IP address",
+		"/k/a.conf:14: vrrp_instance X: unicast peers without an interface: no ucast line",
+		"/k/a.conf:24: vrrp_sync_group G: instance Z is not defined: left out",
+		"/k/a.conf:29: '}' without a block to close",
+		"/k/a.conf:10: virtual_ipaddress 198.18.0.8: already in a group (/k/a.conf:21); left out",
+		"/k/a.conf:24: vrrp_sync_group G -> group 1 on b (this node is state (none) priority 100): IPaddr2::198.18.0.8/24/eth1",
+	} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, rep.String())
+		}
+	}
+	if !strings.Contains(im.HaresourcesTOML, `resources = ["IPaddr2::198.18.0.8/24/eth1"]`) {
+		t.Errorf("haresources.toml:\n%s", im.HaresourcesTOML)
+	}
+}
