@@ -3,7 +3,8 @@
 # root): iproute2 (ip netns, tc), util-linux (unshare, nsenter), nftables
 # (packet loss where the kernel has no sch_netem), a ping, socat, procps and
 # the real Linux-HA peers: heartbeat, cluster-glue, resource-agents, and keepalived (benchmarks);
-# python3-aiosmtpd (an SMTP server for the mail alert tests); and what make
+# python3-aiosmtpd (an SMTP server for the mail alert tests); pacemaker-cli-utils
+# (crm_verify and crm_simulate check hactl export pacemaker); and what make
 # deb and the package test (test/pkg) need: go-md2man (man pages), lintian,
 # man-db (man -l), git (the version); dpkg-deb is dpkg's.
 #
@@ -22,7 +23,7 @@
 # present (to test this script).
 set -eu
 
-PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived python3-aiosmtpd go-md2man lintian man-db git"
+PACKAGES="iproute2 util-linux procps nftables socat heartbeat cluster-glue resource-agents keepalived python3-aiosmtpd pacemaker-cli-utils go-md2man lintian man-db git"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-test-deps: must run as root" >&2
@@ -125,7 +126,7 @@ else
 fi
 
 # Sanity: what the tests look for.
-for f in /usr/bin/cl_status /usr/sbin/nft /usr/bin/nsenter /usr/bin/unshare /usr/bin/go-md2man /usr/bin/lintian /usr/bin/man /usr/bin/dpkg-deb; do
+for f in /usr/bin/cl_status /usr/sbin/nft /usr/bin/nsenter /usr/bin/unshare /usr/bin/go-md2man /usr/bin/lintian /usr/bin/man /usr/bin/dpkg-deb /usr/sbin/crm_verify /usr/sbin/crm_simulate; do
 	[ -x "$f" ] || {
 		echo "install-test-deps: $f missing after install" >&2
 		exit 1

@@ -58,6 +58,8 @@ func hactlCommands() []hactlCommand {
 		hactlCheckCommand(),
 		{"cleanup", "GROUP", "clear a resource group's failures on this node", cleanupDetail, hactlCleanup},
 		{"events", "[--json]", "print the daemon's events as they happen", eventsDetail, hactlEvents},
+		hactlImportCommand(),
+		hactlExportCommand(),
 		{"version", "", "print the version", "", hactlVersion},
 		{"help", "[command]", "show this help, or a command's", "", hactlHelp},
 	}

@@ -163,7 +163,7 @@ func TestHactlCommands(t *testing.T) {
 	}{
 		{name: "no command", args: nil, errHas: "Usage: hactl", code: 2},
 		{name: "unknown command", args: []string{"standbyy"}, errHas: "hactl: unknown command \"standbyy\"", code: 2},
-		{name: "help", args: []string{"help"}, outHas: "  status [--json]     show the cluster as this node sees it\n"},
+		{name: "help", args: []string{"help"}, outHas: "  status [--json]                                        show the cluster as this node sees it\n"},
 		{name: "-h", args: []string{"-h"}, outHas: "Usage: hactl [--run-dir DIR]"},
 		{name: "--help", args: []string{"--help"}, outHas: "Exit status: 0 ok, 1 heartbeat not running"},
 		{name: "help status", args: []string{"help", "status"}, outHas: "Usage: hactl status [--json]\n\nShow the cluster as this node sees it.\n"},
