@@ -80,6 +80,12 @@ func (c *Config) Settings() []Setting {
 		}
 		verbatim(s.String(), note)
 	}
+	for _, r := range c.Respawn {
+		verbatim(r.String(), "")
+	}
+	for _, e := range c.Env {
+		verbatim("env "+strings.TrimPrefix(e, "HA_"), "")
+	}
 	return out
 }
 

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"path"
+	"strings"
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/auth"
@@ -54,6 +56,13 @@ type Config struct {
 	Stonith          []StonithSpec // stonith and stonith_host lines, in order
 	Ping             []PingSpec    // ping, ping6 and ping_group pseudo-nodes
 
+	// Respawn is every respawn and failfast line, in order: the programs
+	// the daemon starts at comm-up and restarts when they exit.
+	Respawn []RespawnSpec
+	// Env is every env line as it reaches respawned programs:
+	// "HA_NAME=value" for "env NAME=value", in order.
+	Env []string
+
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 
 	Warnings []Diag         // non-fatal findings
@@ -97,6 +106,30 @@ type PingSpec struct {
 	Group bool     // from ping_group
 	IPv6  bool     // from ping6 (ICMPv6)
 	Pos
+}
+
+// RespawnSpec is one respawn or failfast line: "respawn <user> <path>
+// [args...]".
+type RespawnSpec struct {
+	User     string   // the user the program runs as
+	Path     string   // absolute path of the program
+	Args     []string // its arguments
+	FailFast bool     // from failfast: the node fences itself if it dies abnormally
+	Pos
+}
+
+// IPFail reports whether the line names Heartbeat's ipfail client (by its
+// base name): such a line stands for the built-in equivalent, not for a
+// program to run.
+func (r RespawnSpec) IPFail() bool { return path.Base(r.Path) == "ipfail" }
+
+// String renders the line as ha.cf has it.
+func (r RespawnSpec) String() string {
+	kw := "respawn"
+	if r.FailFast {
+		kw = "failfast"
+	}
+	return strings.Join(append([]string{kw, r.User, r.Path}, r.Args...), " ")
 }
 
 // StonithSpec is one STONITH device line. Only the last line that applies

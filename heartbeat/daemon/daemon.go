@@ -26,6 +26,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/node"
+	"github.com/hasuite/hasuite/heartbeat/respawn"
 	"github.com/hasuite/hasuite/heartbeat/state"
 	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/resources/haresources"
@@ -124,6 +125,9 @@ type Daemon struct {
 
 	marksSave time.Time
 	loadNext  time.Time
+
+	// clients are the respawn and failfast programs, started at comm-up.
+	clients *respawn.Supervisor
 }
 
 type linkIO struct {
@@ -299,6 +303,8 @@ func (d *Daemon) build() (cleanup func(), err error) {
 			}
 		}
 	}
+	d.clients = respawn.New(d.respawnPrograms(), 0, d.clientEvent)
+	undo = append(undo, d.clients.Stop)
 	d.rxBuf = make([]byte, link.MaxMessage)
 	d.log.Info("heartbeat starting",
 		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
@@ -384,6 +390,7 @@ func (d *Daemon) runLoop(ctx context.Context) error {
 		d.flush()
 		d.kickWatchdogs()
 	}
+	d.clients.Stop() // after shutdone, in reverse order, as Heartbeat does
 	close(d.marksCh)
 	<-marksDone
 	d.persistMarks(d.markSnapshot()) // the last word, synchronously

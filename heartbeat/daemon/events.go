@@ -43,6 +43,7 @@ func (d *Daemon) event(e node.Event) {
 	case node.CommUp:
 		l.Info("cluster communication is up: local node active", zap.String("node", e.Node))
 		d.notifyStatus(true)
+		d.clients.Start() // Heartbeat starts its clients at comm-up
 	case node.Dropped:
 		if ok, muted := d.limiter.allow("core:"+e.Detail, d.step); ok {
 			l.Debug("dropped message", zap.String("node", e.Node), zap.String("link", e.Link),
