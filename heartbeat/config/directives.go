@@ -44,7 +44,9 @@ var directives = map[string]directive{
 	"warntime":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Warntime }, true), record: true},
 	"initdead":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Initdead }, false), record: true},
 	"deadping":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Deadping }, false), record: true},
-	"hopfudge":  {apply: intSetter(func(c *Config) *int { return &c.Hopfudge }, 0, 255), record: true},
+	// ping_interval is ours: how often ping nodes are probed.
+	"ping_interval": {apply: timeSetter(func(c *Config) *time.Duration { return &c.PingInterval }, true), record: true},
+	"hopfudge":      {apply: intSetter(func(c *Config) *int { return &c.Hopfudge }, 0, 255), record: true},
 
 	// Media and their parameters.
 	"udpport":    {apply: intSetter(func(c *Config) *int { return &c.UDPPort }, 1, 65535), record: true},

@@ -45,6 +45,7 @@ func (c *Config) Settings() []Setting {
 	line("warntime", formatMillis(c.Warntime))
 	line("initdead", formatMillis(c.Initdead))
 	line("deadping", formatMillis(c.Deadping))
+	line("ping_interval", formatMillis(c.PingInterval))
 	line("udpport", strconv.Itoa(c.UDPPort))
 	line("baud", strconv.Itoa(c.Baud))
 	line("rtscts", map[bool]string{true: "on", false: "off"}[c.RTSCTS])

@@ -3,6 +3,7 @@ package config
 import (
 	"path"
 	"strings"
+	"time"
 )
 
 // respawnLine is "respawn <user> <path> [args...]" (failfast: the same,
@@ -38,3 +39,8 @@ func (b *builder) addEnv(pos Pos, name, v string) {
 	}
 	b.c.Env = append(b.c.Env, "HA_"+v)
 }
+
+// MinPingInterval is ping_interval's least default: by default each ping
+// host gets one echo every keepalive, but no more often than this: a keepalive of 10 ms must not make the daemon flood a
+// router with 100 echoes a second. ping_interval may go below it.
+const MinPingInterval = 100 * time.Millisecond

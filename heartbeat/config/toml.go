@@ -33,6 +33,7 @@ type tomlDoc struct {
 	Warntime       tomlValue     `toml:"warntime"`
 	Initdead       tomlValue     `toml:"initdead"`
 	Deadping       tomlValue     `toml:"deadping"`
+	PingInterval   tomlValue     `toml:"ping_interval"`
 	UDPPort        tomlValue     `toml:"udpport"`
 	Baud           tomlValue     `toml:"baud"`
 	AutoFailback   tomlValue     `toml:"auto_failback"`

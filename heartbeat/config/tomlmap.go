@@ -146,6 +146,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"warntime", d.Warntime, kindTime},
 		{"initdead", d.Initdead, kindTime},
 		{"deadping", d.Deadping, kindTime},
+		{"ping_interval", d.PingInterval, kindTime},
 		{"udpport", d.UDPPort, kindInt},
 		{"baud", d.Baud, kindInt},
 		{"auto_failback", d.AutoFailback, kindOnOff},

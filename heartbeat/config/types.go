@@ -23,6 +23,9 @@ type Config struct {
 	Warntime  time.Duration // silence after which a "late heartbeat" is reported
 	Initdead  time.Duration // deadtime used until communication is first up
 	Deadping  time.Duration // deadtime of ping nodes
+	// PingInterval is our ping_interval: one echo per ping host this
+	// often. Not set, it is keepalive, but at least MinPingInterval.
+	PingInterval time.Duration
 
 	UDPPort int // port of bcast, ucast and ucast6 media
 	Baud    int // serial speed
