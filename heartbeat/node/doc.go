@@ -24,8 +24,11 @@
 //   - GroupStarted / GroupStopped(now, group, err): a group Action's outcome.
 //   - FenceDone(now, node, err): the outcome of a Ready.Fence request.
 //   - SetLoadAvg(text): the load average sent in the "ld" field.
+//   - PingReply(now, addr, seq): an ICMP echo reply with the daemon's
+//     identifier (reach.go); matched against the echoes sent to addr
+//     within deadping, else counted and ignored.
 //
-// Later inputs (ping nodes, interface states, resource monitors, check
+// Later inputs (interface states, resource monitors, check
 // results) are added here the same way: each a method that takes now, and
 // each feeding the one failover decision inside.
 //
@@ -39,7 +42,10 @@
 //   - FenceSelf: a group could not be stopped; this node must be fenced;
 //   - Events: typed state changes and decisions, in order, for logs, notify
 //     hooks, mail and metrics;
-//   - Answers to operator commands (Move), by the caller's id.
+//   - Answers to operator commands (Move), by the caller's id;
+//   - Probes: ICMP echoes to send to ping node addresses (one per host
+//     every Config.Ping.Interval; events ping-up and ping-dead follow
+//     the replies and their absence for deadping).
 //
 // Next returns the monotonic time at which Tick must next run; Done reports
 // that a graceful stop has finished and the daemon may exit.

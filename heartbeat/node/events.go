@@ -62,6 +62,11 @@ const (
 	Decision
 	// ShutdoneSent: every group is released; shutdone went to the peers.
 	ShutdoneSent
+	// PingNodeUp: a ping node (or group) answers (Node: its name;
+	// Detail: which address, and the state before).
+	PingNodeUp
+	// PingNodeDead: a ping node (or group) did not answer for deadping.
+	PingNodeDead
 )
 
 var eventNames = [...]string{
@@ -88,6 +93,8 @@ var eventNames = [...]string{
 	FenceFailed:       "fence-failed",
 	Decision:          "decision",
 	ShutdoneSent:      "shutdone-sent",
+	PingNodeUp:        "ping-up",
+	PingNodeDead:      "ping-dead",
 }
 
 func (k EventKind) String() string {
