@@ -141,6 +141,7 @@ func (d *Daemon) status() api.Status {
 	s.Dropped = api.Dropped{Malformed: d.dropped.malformed.Load(), BadAuth: d.dropped.badAuth.Load(),
 		NoAuth: d.dropped.noAuth.Load(), TooLarge: d.dropped.tooLarge.Load(), QueueFull: d.dropped.queueFull.Load(),
 		FromOurself: s.Core.Counters.RxOwn}
+	d.pingStatus(&s)
 	return s
 }
 

@@ -128,6 +128,8 @@ type Daemon struct {
 
 	// clients are the respawn and failfast programs, started at comm-up.
 	clients *respawn.Supervisor
+	// ping is the ICMP IO of the ping nodes.
+	ping *pingIO
 }
 
 type linkIO struct {
@@ -279,9 +281,19 @@ func (d *Daemon) build() (cleanup func(), err error) {
 	if err := d.openLinks(); err != nil {
 		return cleanup, err
 	}
-	if d.node, err = node.New(d.nodeConfig(groups, gen, uuid, marks)); err != nil {
+	pc, err := d.pingConfig()
+	if err != nil {
+		return cleanup, err
+	}
+	nc := d.nodeConfig(groups, gen, uuid, marks)
+	nc.Ping = pc
+	if d.node, err = node.New(nc); err != nil {
 		return cleanup, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
+	if d.ping, err = d.openPing(pc); err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, d.ping.close)
 	if d.res, err = d.newResourceLayer(groups); err != nil {
 		return cleanup, err
 	}
@@ -762,6 +774,9 @@ func (d *Daemon) flush() {
 		}
 		for _, a := range r.Answers {
 			d.answerMove(a)
+		}
+		for _, p := range r.Probes {
+			d.sendProbe(p)
 		}
 	}
 }

@@ -68,6 +68,10 @@ func (d *Daemon) event(e node.Event) {
 	case node.FenceFailed:
 		l.Error("fencing of node "+e.Node+" FAILED", zap.String("by", d.cfg.LocalNode), zap.String("node", e.Node),
 			zap.Duration("took", e.Took), zap.String("result", fenceResultOf(e.Err)), zap.Error(e.Err))
+	case node.PingNodeUp:
+		l.Info("ping node "+e.Node+" is answering: status ping", zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case node.PingNodeDead:
+		l.Warn("ping node "+e.Node+" is dead: "+e.Detail, zap.String("node", e.Node))
 	case node.ShutdoneSent:
 		l.Info("resources released: announcing shutdone to the peers")
 	default: // decisions and group failures: the manager's words

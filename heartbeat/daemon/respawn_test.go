@@ -51,3 +51,30 @@ func TestCheckRespawn(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckPingTargets(t *testing.T) {
+	const base = "node node1 node2\nucast eth0 198.18.0.2\n"
+	for _, tc := range []struct{ in, err string }{
+		{"ping 198.18.0.254", ""},
+		{"ping gw.example", ""}, // a name: checked once resolved, at start
+		{"ping 127.0.0.1", "ha.cf:1: ping node 127.0.0.1: 127.0.0.1 is a loopback address"},
+		{"ping6 ::1", "is a loopback address"},
+		{"ping_group g 198.18.0.254 127.0.0.2", "ha.cf:1: ping node g: 127.0.0.2 is a loopback address"},
+		{"ping 0.0.0.0", "the unspecified address"},
+	} {
+		cfg, err := config.ParseHACF(strings.NewReader(tc.in+"\n"+base), "ha.cf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs, _ := Check(cfg)
+		if tc.err == "" {
+			if len(errs) > 0 {
+				t.Errorf("%s: %v", tc.in, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.err) {
+			t.Errorf("%s: errors %v, want %q", tc.in, errs, tc.err)
+		}
+	}
+}

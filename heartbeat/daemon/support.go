@@ -34,8 +34,6 @@ func Check(cfg *config.Config) (errs, warns []config.Diag) {
 	}
 
 	errs = append(errs, checkRespawn(cfg)...)
-	for _, p := range cfg.Ping {
-		warns = append(warns, config.Diag{Pos: p.Pos, Msg: "ping nodes are not implemented in this version: " + p.Name + " is not monitored"})
-	}
+	errs = append(errs, checkPingTargets(cfg)...)
 	return errs, warns
 }
