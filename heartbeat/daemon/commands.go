@@ -166,6 +166,9 @@ func (d *Daemon) reload() error {
 		"warntime": {d.cfg.Warntime, cfg.Warntime}, "initdead": {d.cfg.Initdead, cfg.Initdead},
 		"logfile": {d.cfg.LogFile, cfg.LogFile}, "debugfile": {d.cfg.DebugFile, cfg.DebugFile},
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
+		"ping": {pingLines(d.cfg), pingLines(cfg)}, "deadping": {d.cfg.Deadping, cfg.Deadping},
+		"ping_interval": {d.cfg.PingInterval, cfg.PingInterval},
+		"respawn": {respawnLines(d.cfg), respawnLines(cfg)}, "env": {d.cfg.Env, cfg.Env},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)
@@ -189,6 +192,23 @@ func stripPos(ms []config.Medium) []config.Medium {
 	for i, m := range ms {
 		m.Pos = config.Pos{}
 		out[i] = m
+	}
+	return out
+}
+
+// pingLines and respawnLines are the lines as written, without positions.
+func pingLines(c *config.Config) []string {
+	var out []string
+	for _, p := range c.Ping {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func respawnLines(c *config.Config) []string {
+	var out []string
+	for _, r := range c.Respawn {
+		out = append(out, r.String())
 	}
 	return out
 }
