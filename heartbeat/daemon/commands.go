@@ -168,7 +168,7 @@ func (d *Daemon) reload() error {
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
 		"ping": {pingLines(d.cfg), pingLines(cfg)}, "deadping": {d.cfg.Deadping, cfg.Deadping},
 		"ping_interval": {d.cfg.PingInterval, cfg.PingInterval},
-		"respawn": {respawnLines(d.cfg), respawnLines(cfg)}, "env": {d.cfg.Env, cfg.Env},
+		"respawn":       {respawnLines(d.cfg), respawnLines(cfg)}, "env": {d.cfg.Env, cfg.Env},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)

@@ -195,7 +195,9 @@ func (d *Daemon) pingStatus(s *api.Status) {
 	for _, r := range reach {
 		t := api.PingTarget{Name: r.Name, Group: r.Group, State: r.State}
 		heard := time.Duration(-1)
+		var answered uint64
 		for _, h := range r.Hosts {
+			answered += h.Answered
 			t.Hosts = append(t.Hosts, api.PingHost{Addr: h.Addr.String(), LastReply: h.LastReply, RTT: h.RTT,
 				Sent: h.Sent, Answered: h.Answered})
 			if h.LastReply >= 0 && (heard < 0 || h.LastReply < heard) {
@@ -208,7 +210,7 @@ func (d *Daemon) pingStatus(s *api.Status) {
 			link = api.LinkUp
 		}
 		nodes = append(nodes, api.NodeSnapshot{Name: r.Name, Type: "ping", State: r.State, Deadtime: d.cfg.Deadping,
-			LastHeard: heard, Links: []api.LinkSnapshot{{Name: r.Name, State: link, LastHeard: heard}}})
+			LastHeard: heard, Links: []api.LinkSnapshot{{Name: r.Name, State: link, LastHeard: heard, Packets: answered}}})
 	}
 	for _, c := range []*ping.Conn{d.ping.v4, d.ping.v6} {
 		if c == nil {
