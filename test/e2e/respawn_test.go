@@ -160,3 +160,45 @@ func TestRespawnIpfailRefused(t *testing.T) {
 		t.Fatalf("heartbeat -t with a respawn of ipfail: %v", r)
 	}
 }
+
+// TestFailfastFencesThisNode: a failfast program killed by a signal makes
+// the node fence itself (here self_fence, a script that leaves a mark).
+func TestFailfastFencesThisNode(t *testing.T) {
+	b := testbed.New(t)
+	sw := b.AddSwitch("lan")
+	h1 := b.AddHost("node1")
+	h1.Connect(sw, "eth0", "198.18.0.1/24")
+	n1 := &ourNode{e2ekit.NewNode(t, h1, "node1")}
+	state := filepath.Join(n1.Dir, "clients")
+	if err := os.MkdirAll(state, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(state, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	client := filepath.Join(n1.Dir, "client-f")
+	e2ekit.WriteFile(t, client, respawnClient("f"), 0o755)
+	fence := filepath.Join(n1.Dir, "self-fence")
+	mark := filepath.Join(state, "fenced")
+	e2ekit.WriteFile(t, fence, "#!/bin/sh\necho fenced > "+mark+"\n", 0o755)
+	n1.WriteConf(fastHACF("198.18.0.2")+"failfast hacluster "+client+"\nself_fence "+fence+"\nenv STATE="+state+"\n", sha256Authkeys)
+	n1.Start()
+	run := waitRuns(t, n1, state, "f", 1)[0]
+	pid, _ := strconv.Atoi(run[0])
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("fenced before the program died")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := testbed.WaitFor(joinBound, e2ekit.SlowPoll, func() bool { _, err := os.Stat(mark); return err == nil }); !ok {
+		t.Fatalf("self_fence did not run after the failfast program was killed; log:\n%s", testbed.Tail(n1.Log(), 20))
+	}
+	if !strings.Contains(n1.Log(), "died of signal SIGKILL: fencing this node") {
+		t.Errorf("log:\n%s", testbed.Tail(n1.Log(), 20))
+	}
+	time.Sleep(300 * time.Millisecond)
+	if runs := runsOf(t, state, "f"); len(runs) != 1 {
+		t.Errorf("the failfast program was restarted (%d runs)", len(runs))
+	}
+}
