@@ -62,6 +62,46 @@ type Status struct {
 	Links     []Link   `json:"links"`
 	Dropped   Dropped  `json:"dropped"`
 	Groups    []Group  `json:"groups"`
+	// Reach is this node's reachability: its ping nodes and groups; nil
+	// when none is configured.
+	Reach *Reach `json:"reach,omitempty"`
+}
+
+// Reach is this node's reachability.
+type Reach struct {
+	Alive    int          `json:"alive"` // ping nodes and groups answering
+	Total    int          `json:"total"`
+	Targets  []PingTarget `json:"targets"`
+	Counters PingCounters `json:"counters"`
+}
+
+// PingTarget is one ping node or ping group.
+type PingTarget struct {
+	Name  string     `json:"name"`
+	Group bool       `json:"group"`
+	State string     `json:"state"` // ping (answering), dead, or init (not yet answered)
+	Hosts []PingHost `json:"hosts"`
+}
+
+// PingHost is one probed address of a ping node or group.
+type PingHost struct {
+	Addr string `json:"addr"`
+	// LastReply is the age of its last matched echo reply; -1: never.
+	LastReply time.Duration `json:"last_reply_ns"`
+	RTT       time.Duration `json:"rtt_ns"` // of the last matched reply
+	Sent      uint64        `json:"sent"`
+	Answered  uint64        `json:"answered"`
+}
+
+// PingCounters count the ICMP traffic of the ping nodes.
+type PingCounters struct {
+	Sent       uint64 `json:"sent"`
+	SendErrors uint64 `json:"send_errors"`
+	Replies    uint64 `json:"replies"`   // echo replies with our identifier
+	WrongID    uint64 `json:"wrong_id"`  // echo replies with another identifier (ignored)
+	NotReply   uint64 `json:"not_reply"` // other ICMP messages (ignored)
+	Malformed  uint64 `json:"malformed"` // (ignored)
+	Unmatched  uint64 `json:"unmatched"` // our identifier, but no echo of that sequence to that address within deadping (ignored)
 }
 
 // Snapshot is the membership state as the local node sees it. The types

@@ -120,6 +120,9 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if st.Reach != nil {
+		fmt.Fprintf(&b, "  (ping nodes answering: %d of %d)\n", st.Reach.Alive, st.Reach.Total)
+	}
 
 	if len(st.Groups) > 0 {
 		b.WriteString("\nResource groups:\n")

@@ -44,7 +44,7 @@ func TestNoEffectDirectives(t *testing.T) {
 		"coredumps": "off", "coreroot": "/var/lib/heartbeat/cores", "use_logd": "yes",
 		"conn_logd_time": "60", "syslogmsgfmt": "off", "log_badpack": "off", "compression": "bz2",
 		"compression_threshold": "4", "traditional_compression": "yes", "use_apphbd": "no",
-		"env": "FOO=bar", "apiauth": "ipfail uid=hacluster", "crm_daemon_dir": "/usr/lib/pacemaker",
+		"apiauth": "ipfail uid=hacluster", "crm_daemon_dir": "/usr/lib/pacemaker",
 		"crmd_spawns_pengine": "yes", "record_config_changes": "on", "record_pengine_inputs": "off",
 		"enable_config_writes": "on", "quorum_server": "q1",
 	}
@@ -59,12 +59,8 @@ func TestNoEffectDirectives(t *testing.T) {
 		directiveCase{name: "conn_logd_time zero", in: "conn_logd_time 0", line: 1, err: "must be more than 0"},
 		directiveCase{name: "compression unknown", in: "compression lzma", line: 1, err: "want zlib or bz2"},
 		directiveCase{name: "compression_threshold zero", in: "compression_threshold 0", line: 1, err: "out of range"},
-		directiveCase{name: "env without name", in: "env =bar", line: 1, err: "is not NAME=value"},
-		directiveCase{name: "env without value", in: "env FOO", line: 1, err: "is not NAME=value"},
 		directiveCase{name: "apiauth without ids", in: "apiauth ipfail", line: 1, err: "want: apiauth <client>"},
 		directiveCase{name: "apiauth junk", in: "apiauth ipfail foo=1", line: 1, err: "neither uid=<list> nor gid=<list>"},
-		directiveCase{name: "respawn", in: "respawn hacluster /usr/lib/heartbeat/ipfail", line: 1, err: "respawn: not supported yet"},
-		directiveCase{name: "failfast", in: "failfast hacluster /usr/bin/x", line: 1, err: "failfast: not supported yet"},
 	)
 	runDirectiveCases(t, cases)
 }

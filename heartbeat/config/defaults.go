@@ -81,4 +81,7 @@ func resolveTimings(c *Config) {
 	if _, ok := c.Set["deadping"]; !ok {
 		c.Deadping = c.Deadtime
 	}
+	if _, ok := c.Set["ping_interval"]; !ok {
+		c.PingInterval = max(c.Keepalive, MinPingInterval)
+	}
 }

@@ -44,7 +44,9 @@ var directives = map[string]directive{
 	"warntime":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Warntime }, true), record: true},
 	"initdead":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Initdead }, false), record: true},
 	"deadping":  {apply: timeSetter(func(c *Config) *time.Duration { return &c.Deadping }, false), record: true},
-	"hopfudge":  {apply: intSetter(func(c *Config) *int { return &c.Hopfudge }, 0, 255), record: true},
+	// ping_interval is ours: how often ping nodes are probed.
+	"ping_interval": {apply: timeSetter(func(c *Config) *time.Duration { return &c.PingInterval }, true), record: true},
+	"hopfudge":      {apply: intSetter(func(c *Config) *int { return &c.Hopfudge }, 0, 255), record: true},
 
 	// Media and their parameters.
 	"udpport":    {apply: intSetter(func(c *Config) *int { return &c.UDPPort }, 1, 65535), record: true},
@@ -106,7 +108,6 @@ var directives = map[string]directive{
 	"compression_threshold":   {apply: checkOnly(checkRange(1, 1<<20)), record: true, noEffect: "this suite does not compress the messages it sends"},
 	"traditional_compression": {apply: checkOnly(checkBool), record: true, noEffect: "this suite does not compress the messages it sends"},
 	"use_apphbd":              {apply: checkOnly(checkBool), noEffect: "apphbd is not used"},
-	"env":                     {apply: checkOnly(checkEnv), repeats: true, noEffect: "it only reaches respawned clients, which are not supported"},
 	"apiauth":                 {apply: checkOnly(checkAPIAuth), wholeLine: true, repeats: true, noEffect: "this suite has no Heartbeat client API"},
 	"crm_daemon_dir":          {apply: checkOnly(nil), record: true, noEffect: "it applies to Pacemaker only"},
 	"crmd_spawns_pengine":     {apply: checkOnly(checkBool), record: true, noEffect: "it applies to Pacemaker only"},
@@ -115,9 +116,10 @@ var directives = map[string]directive{
 	"enable_config_writes":    {apply: checkOnly(checkBool), record: true, noEffect: "it applies to Pacemaker only"},
 	"quorum_server":           {apply: checkOnly(nil), record: true, noEffect: "it applies to Pacemaker's quorumd only"},
 
-	// Not supported.
-	"respawn":  {reject: "not supported yet: this suite does not start or watch client programs such as ipfail; remove the line"},
-	"failfast": {reject: "not supported yet: this suite does not start or watch client programs; remove the line"},
+	// Client programs.
+	"respawn":  {apply: respawnLine(false), wholeLine: true, repeats: true},
+	"failfast": {apply: respawnLine(true), wholeLine: true, repeats: true},
+	"env":      {apply: (*builder).addEnv, repeats: true},
 }
 
 // directiveNames is every name ha.cf knows, directives and aliases, for

@@ -7,11 +7,11 @@
 // The syntax is Heartbeat 3.0.6's: '#' starts a comment, the first word is
 // the directive, option directives apply to each of their values split on
 // blanks and commas ("node a b,c" declares three nodes), and stonith,
-// stonith_host, apiauth, ucast, ucast6, mcast, mcast6 and ping_group take
-// the whole line. Every directive Heartbeat 3.0.6 knows is recognised: it
+// stonith_host, apiauth, respawn, failfast, ucast, ucast6, mcast, mcast6
+// and ping_group take the whole line. Every directive Heartbeat 3.0.6 knows is recognised: it
 // takes effect, or is validated and accepted with a warning saying it has
 // no effect here (realtime, use_logd, compression, ...), or is refused with
-// the reason (respawn, failfast, pacemaker on, autojoin other than none).
+// the reason (pacemaker on, autojoin other than none).
 //
 // Improvements on Heartbeat: directive order does not matter (udpport and
 // baud apply to all media), "30s" is a valid time, mcast ttl may be up to
@@ -41,6 +41,7 @@
 //	notify_timeout = "10s"                 # times: notify_timeout, mail_interval
 //	mail_to = ["ops@example.com"]          # a string or an array: mail_to, mail_events
 //	smtp_server = "mail.example.com:587"   # strings: mail_from, smtp_server, smtp_auth
+//	env = ["NAME=value"]            # env lines: HA_NAME=value for respawned programs
 //
 //	[[media]]                       # one table per medium
 //	kind = "ucast"                  # ucast, ucast6: dev, peer
@@ -70,6 +71,10 @@
 //	host = "*"                      # type, file: a stonith line
 //	type = "external/ipmi"
 //	params = "node2 198.19.0.2 admin secret lan"
+//
+//	[[respawn]]                     # a respawn line (failfast = true: a failfast line)
+//	user = "hacluster"
+//	argv = ["/usr/local/bin/client", "-v"]
 //
 //	[auth]                          # optional; without it authkeys is read
 //	current = 1

@@ -45,6 +45,7 @@ func (c *Config) Settings() []Setting {
 	line("warntime", formatMillis(c.Warntime))
 	line("initdead", formatMillis(c.Initdead))
 	line("deadping", formatMillis(c.Deadping))
+	line("ping_interval", formatMillis(c.PingInterval))
 	line("udpport", strconv.Itoa(c.UDPPort))
 	line("baud", strconv.Itoa(c.Baud))
 	line("rtscts", map[bool]string{true: "on", false: "off"}[c.RTSCTS])
@@ -83,6 +84,12 @@ func (c *Config) Settings() []Setting {
 	}
 	c.notifySettings(line, optional, verbatim)
 	c.effectiveMetrics(line, optional)
+	for _, r := range c.Respawn {
+		verbatim(r.String(), "")
+	}
+	for _, e := range c.Env {
+		verbatim("env "+strings.TrimPrefix(e, "HA_"), "")
+	}
 	return out
 }
 

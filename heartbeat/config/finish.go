@@ -110,6 +110,10 @@ func (b *builder) checkTimings() {
 	}
 	if _, ok := c.Set["deadping"]; ok && c.Deadping <= 2*c.Keepalive {
 		b.errorf(b.blame("deadping", "keepalive"), "deadping %s must be more than twice keepalive %s", formatMillis(c.Deadping), formatMillis(c.Keepalive))
+	} else if every := c.PingInterval; len(c.Ping) > 0 && c.Deadping <= 2*every {
+		b.errorf(b.blame("deadping", "ping_interval", "deadtime"),
+			"deadping %s must be more than twice the ping interval %s (one echo per ping node every ping_interval, by default keepalive but at least %s): raise deadping or lower ping_interval",
+			formatMillis(c.Deadping), formatMillis(every), formatMillis(MinPingInterval))
 	}
 }
 

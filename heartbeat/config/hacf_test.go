@@ -143,7 +143,7 @@ func TestDefaults(t *testing.T) {
 	c := Defaults()
 	want := Config{
 		Dir: DefaultDir, Keepalive: time.Second, Deadtime: 30 * time.Second, Warntime: 15 * time.Second,
-		Initdead: 30 * time.Second, Deadping: 30 * time.Second, UDPPort: 694, Baud: 19200,
+		Initdead: 30 * time.Second, Deadping: 30 * time.Second, PingInterval: time.Second, UDPPort: 694, Baud: 19200,
 		AutoFailback: "legacy", Hopfudge: 1, MsgFmt: "classic", MaxRexmitDelay: 250 * time.Millisecond,
 		GenMethod: "file", UUIDFrom: "file", Realtime: true, RTPrio: DefaultRTPrio, RTSCTS: true, FenceDelay: 5 * time.Second,
 		Notify:  NotifyConfig{Timeout: DefaultNotifyTimeout, MailInterval: DefaultMailInterval, MailEvents: DefaultMailEvents},

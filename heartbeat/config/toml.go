@@ -33,6 +33,7 @@ type tomlDoc struct {
 	Warntime       tomlValue     `toml:"warntime"`
 	Initdead       tomlValue     `toml:"initdead"`
 	Deadping       tomlValue     `toml:"deadping"`
+	PingInterval   tomlValue     `toml:"ping_interval"`
 	UDPPort        tomlValue     `toml:"udpport"`
 	Baud           tomlValue     `toml:"baud"`
 	AutoFailback   tomlValue     `toml:"auto_failback"`
@@ -58,6 +59,8 @@ type tomlDoc struct {
 	Media          []tomlMedium  `toml:"media"`
 	Ping           []tomlPing    `toml:"ping"`
 	Stonith        []tomlStonith `toml:"stonith"`
+	Respawn        []tomlRespawn `toml:"respawn"`
+	Env            tomlValue     `toml:"env"`
 	Auth           *tomlAuth     `toml:"auth"`
 	tomlNotify                   // notify hooks and mail (notify.go)
 }
@@ -82,6 +85,12 @@ type tomlStonith struct {
 	Type   tomlValue `toml:"type"`
 	File   tomlValue `toml:"file"`
 	Params tomlValue `toml:"params"`
+}
+
+type tomlRespawn struct {
+	User     tomlValue `toml:"user"`
+	Argv     tomlValue `toml:"argv"`
+	FailFast tomlValue `toml:"failfast"`
 }
 
 type tomlAuth struct {
@@ -140,6 +149,14 @@ func buildTOML(r io.Reader, file string) (b *builder, hasAuth bool, err error) {
 	}
 	for i, s := range doc.Stonith {
 		t.stonith(i, s)
+	}
+	for i, r := range doc.Respawn {
+		t.respawn(i, r)
+	}
+	if doc.Env.set {
+		if list, ok := t.wordList("env", doc.Env); ok {
+			t.b.option("env", t.pos("env"), list)
+		}
 	}
 	if doc.Auth != nil {
 		t.auth(doc.Auth)

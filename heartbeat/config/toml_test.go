@@ -205,7 +205,7 @@ func TestTOMLErrors(t *testing.T) {
 		{"unknown key", "frob = 1\n", 1, "unknown key frob"},
 		{"no-effect directive", "memreserve = 6500\n", 1, "memreserve has no effect here"},
 		{"singular node", "node = \"a\"\n", 1, "the list of nodes is \"nodes\""},
-		{"rejected directive", "respawn = \"x\"\n", 1, "respawn: not supported yet"},
+		{"rejected directive", "hbaping = \"x\"\n", 1, "hbaping: the hbaping medium is not supported"},
 		{"time type", "keepalive = true\n", 1, "keepalive: want a time"},
 		{"time value", "keepalive = \"fast\"\n", 1, "keepalive: invalid time"},
 		{"negative time", "deadtime = -3\n", 1, "invalid time"},

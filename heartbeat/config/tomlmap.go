@@ -146,6 +146,7 @@ func (t *tomlApply) options(d *tomlDoc) {
 		{"warntime", d.Warntime, kindTime},
 		{"initdead", d.Initdead, kindTime},
 		{"deadping", d.Deadping, kindTime},
+		{"ping_interval", d.PingInterval, kindTime},
 		{"udpport", d.UDPPort, kindInt},
 		{"baud", d.Baud, kindInt},
 		{"auto_failback", d.AutoFailback, kindOnOff},
@@ -343,6 +344,37 @@ func (t *tomlApply) stonith(i int, s tomlStonith) {
 		t.b.addStonithHost(pos, "stonith_host", host, typ, params)
 		t.b.c.Set["stonith_host"] = pos
 	}
+}
+
+// respawn maps one [[respawn]] table (user, argv, failfast) onto a
+// respawn or failfast line.
+func (t *tomlApply) respawn(i int, r tomlRespawn) {
+	base := fmt.Sprintf("respawn[%d]", i)
+	pos := t.pos(base)
+	if !r.User.set || !r.Argv.set {
+		t.b.errorf(pos, "%s: want user and argv", base)
+		return
+	}
+	user, ok := t.word(base+".user", r.User, kindString)
+	if !ok {
+		return
+	}
+	argv, ok := t.wordList(base+".argv", r.Argv)
+	if !ok {
+		return
+	}
+	name := "respawn"
+	if r.FailFast.set {
+		ff, ok := r.FailFast.v.(bool)
+		if !ok {
+			t.b.errorf(t.pos(base+".failfast"), "%s.failfast: want a boolean, got %s", base, tomlpos.TypeName(r.FailFast.v))
+			return
+		}
+		if ff {
+			name = "failfast"
+		}
+	}
+	t.b.option(name, pos, []string{user + " " + strings.Join(argv, " ")})
 }
 
 // auth maps [auth] onto the same checks as the authkeys file.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"path"
+	"strings"
 	"time"
 
 	"github.com/hasuite/hasuite/heartbeat/auth"
@@ -21,6 +23,9 @@ type Config struct {
 	Warntime  time.Duration // silence after which a "late heartbeat" is reported
 	Initdead  time.Duration // deadtime used until communication is first up
 	Deadping  time.Duration // deadtime of ping nodes
+	// PingInterval is our ping_interval: one echo per ping host this
+	// often. Not set, it is keepalive, but at least MinPingInterval.
+	PingInterval time.Duration
 
 	UDPPort int // port of bcast, ucast and ucast6 media
 	Baud    int // serial speed
@@ -61,6 +66,13 @@ type Config struct {
 	Notify NotifyConfig // notify hooks and mail alerts (our directives, notify.go)
 
 	Metrics Metrics // metrics_listen, metrics_required (see metrics.go)
+
+	// Respawn is every respawn and failfast line, in order: the programs
+	// the daemon starts at comm-up and restarts when they exit.
+	Respawn []RespawnSpec
+	// Env is every env line as it reaches respawned programs:
+	// "HA_NAME=value" for "env NAME=value", in order.
+	Env []string
 
 	Keys *auth.Keyring // nil when parsed without Load or without [auth]
 
@@ -105,6 +117,30 @@ type PingSpec struct {
 	Group bool     // from ping_group
 	IPv6  bool     // from ping6 (ICMPv6)
 	Pos
+}
+
+// RespawnSpec is one respawn or failfast line: "respawn <user> <path>
+// [args...]".
+type RespawnSpec struct {
+	User     string   // the user the program runs as
+	Path     string   // absolute path of the program
+	Args     []string // its arguments
+	FailFast bool     // from failfast: the node fences itself if it dies abnormally
+	Pos
+}
+
+// IPFail reports whether the line names Heartbeat's ipfail client (by its
+// base name): such a line stands for the built-in equivalent, not for a
+// program to run.
+func (r RespawnSpec) IPFail() bool { return path.Base(r.Path) == "ipfail" }
+
+// String renders the line as ha.cf has it.
+func (r RespawnSpec) String() string {
+	kw := "respawn"
+	if r.FailFast {
+		kw = "failfast"
+	}
+	return strings.Join(append([]string{kw, r.User, r.Path}, r.Args...), " ")
 }
 
 // StonithSpec is one STONITH device line. Only the last line that applies

@@ -161,6 +161,7 @@ func (d *Daemon) status() api.Status {
 	s.Dropped = api.Dropped{Malformed: d.dropped.malformed.Load(), BadAuth: d.dropped.badAuth.Load(),
 		NoAuth: d.dropped.noAuth.Load(), TooLarge: d.dropped.tooLarge.Load(), QueueFull: d.dropped.queueFull.Load(),
 		FromOurself: s.Core.Counters.RxOwn}
+	d.pingStatus(&s)
 	return s
 }
 
@@ -187,6 +188,9 @@ func (d *Daemon) reload() error {
 		"logfacility": {d.cfg.LogFacility, cfg.LogFacility}, "msgfmt": {d.cfg.MsgFmt, cfg.MsgFmt},
 		"notify and mail": {notifyKey(d.cfg), notifyKey(cfg)},
 		"metrics_listen":  {d.cfg.Metrics, cfg.Metrics},
+		"ping":            {pingLines(d.cfg), pingLines(cfg)}, "deadping": {d.cfg.Deadping, cfg.Deadping},
+		"ping_interval": {d.cfg.PingInterval, cfg.PingInterval},
+		"respawn":       {respawnLines(d.cfg), respawnLines(cfg)}, "env": {d.cfg.Env, cfg.Env},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			restart = append(restart, name)
@@ -210,6 +214,23 @@ func stripPos(ms []config.Medium) []config.Medium {
 	for i, m := range ms {
 		m.Pos = config.Pos{}
 		out[i] = m
+	}
+	return out
+}
+
+// pingLines and respawnLines are the lines as written, without positions.
+func pingLines(c *config.Config) []string {
+	var out []string
+	for _, p := range c.Ping {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func respawnLines(c *config.Config) []string {
+	var out []string
+	for _, r := range c.Respawn {
+		out = append(out, r.String())
 	}
 	return out
 }

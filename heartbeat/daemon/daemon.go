@@ -26,6 +26,7 @@ import (
 	"github.com/hasuite/hasuite/heartbeat/link/serial"
 	"github.com/hasuite/hasuite/heartbeat/msg"
 	"github.com/hasuite/hasuite/heartbeat/node"
+	"github.com/hasuite/hasuite/heartbeat/respawn"
 	"github.com/hasuite/hasuite/heartbeat/state"
 	"github.com/hasuite/hasuite/internal/realtime"
 	"github.com/hasuite/hasuite/resources/haresources"
@@ -129,6 +130,10 @@ type Daemon struct {
 
 	// obs is the event stream and the metrics (observe.go).
 	obs *observer
+	// clients are the respawn and failfast programs, started at comm-up.
+	clients *respawn.Supervisor
+	// ping is the ICMP IO of the ping nodes.
+	ping *pingIO
 }
 
 type linkIO struct {
@@ -293,9 +298,19 @@ func (d *Daemon) build() (cleanup func(), err error) {
 	if err := d.openLinks(); err != nil {
 		return cleanup, err
 	}
-	if d.node, err = node.New(d.nodeConfig(groups, gen, uuid, marks)); err != nil {
+	pc, err := d.pingConfig()
+	if err != nil {
+		return cleanup, err
+	}
+	nc := d.nodeConfig(groups, gen, uuid, marks)
+	nc.Ping = pc
+	if d.node, err = node.New(nc); err != nil {
 		return cleanup, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
+	if d.ping, err = d.openPing(pc); err != nil {
+		return cleanup, err
+	}
+	undo = append(undo, d.ping.close)
 	if d.res, err = d.newResourceLayer(groups); err != nil {
 		return cleanup, err
 	}
@@ -317,6 +332,8 @@ func (d *Daemon) build() (cleanup func(), err error) {
 			}
 		}
 	}
+	d.clients = respawn.New(d.respawnPrograms(), 0, d.clientEvent)
+	undo = append(undo, d.clients.Stop)
 	d.rxBuf = make([]byte, link.MaxMessage)
 	d.log.Info("heartbeat starting",
 		zap.String("node", cfg.LocalNode), zap.String("generation", fmt.Sprintf("%x", gen)),
@@ -402,6 +419,7 @@ func (d *Daemon) runLoop(ctx context.Context) error {
 		d.flush()
 		d.kickWatchdogs()
 	}
+	d.clients.Stop() // after shutdone, in reverse order, as Heartbeat does
 	close(d.marksCh)
 	<-marksDone
 	d.persistMarks(d.markSnapshot()) // the last word, synchronously
@@ -781,6 +799,9 @@ func (d *Daemon) flush() {
 		}
 		for _, a := range r.Answers {
 			d.answerMove(a)
+		}
+		for _, p := range r.Probes {
+			d.sendProbe(p)
 		}
 	}
 	d.publishMetrics()

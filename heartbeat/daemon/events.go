@@ -43,6 +43,7 @@ func (d *Daemon) event(e node.Event) {
 	case node.CommUp:
 		l.Info("cluster communication is up: local node active", zap.String("node", e.Node))
 		d.notifyStatus(true)
+		d.clients.Start() // Heartbeat starts its clients at comm-up
 	case node.Dropped:
 		if ok, muted := d.limiter.allow("core:"+e.Detail, d.step); ok {
 			l.Debug("dropped message", zap.String("node", e.Node), zap.String("link", e.Link),
@@ -67,6 +68,10 @@ func (d *Daemon) event(e node.Event) {
 	case node.FenceFailed:
 		l.Error("fencing of node "+e.Node+" FAILED", zap.String("by", d.cfg.LocalNode), zap.String("node", e.Node),
 			zap.Duration("took", e.Took), zap.String("result", fenceResultOf(e.Err)), zap.Error(e.Err))
+	case node.PingNodeUp:
+		l.Info("ping node "+e.Node+" is answering: status ping", zap.String("node", e.Node), zap.String("detail", e.Detail))
+	case node.PingNodeDead:
+		l.Warn("ping node "+e.Node+" is dead: "+e.Detail, zap.String("node", e.Node))
 	case node.ShutdoneSent:
 		l.Info("resources released: announcing shutdone to the peers")
 	default: // decisions and group failures: the manager's words

@@ -33,9 +33,8 @@ func Check(cfg *config.Config) (errs, warns []config.Diag) {
 		}
 	}
 
-	for _, p := range cfg.Ping {
-		warns = append(warns, config.Diag{Pos: p.Pos, Msg: "ping nodes are not implemented in this version: " + p.Name + " is not monitored"})
-	}
 	errs = append(errs, checkNotify(cfg)...)
+	errs = append(errs, checkRespawn(cfg)...)
+	errs = append(errs, checkPingTargets(cfg)...)
 	return errs, warns
 }

@@ -33,8 +33,11 @@
 //     wrapping manager.ErrStopFailed is a failed stop (FenceSelf).
 //   - Cleanup(now, group): hactl cleanup: the group's failures here are
 //     cleared, and it is started here if it runs nowhere.
+//   - PingReply(now, addr, seq): an ICMP echo reply with the daemon's
+//     identifier (reach.go); matched against the echoes sent to addr
+//     within deadping, else counted and ignored.
 //
-// Later inputs (ping nodes, interface states, check results) are added
+// Later inputs (interface states, check results) are added
 // here the same way: each a method that takes now, and each feeding the
 // one failover decision inside.
 //
@@ -49,7 +52,10 @@
 //   - FenceSelf: a group could not be stopped; this node must be fenced;
 //   - Events: typed state changes and decisions, in order, for logs, notify
 //     hooks, mail and metrics (resource-failed and group-failed among them);
-//   - Answers to operator commands (Move), by the caller's id.
+//   - Answers to operator commands (Move), by the caller's id;
+//   - Probes: ICMP echoes to send to ping node addresses (one per host
+//     every Config.Ping.Interval; events ping-up and ping-dead follow
+//     the replies and their absence for deadping).
 //
 // Next returns the monotonic time at which Tick must next run; Done reports
 // that a graceful stop has finished and the daemon may exit.

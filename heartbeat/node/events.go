@@ -80,6 +80,11 @@ const (
 	// TakeoverAsked: this node asked the peer for groups (the operator's
 	// hb_takeover; Move is manager.MoveOperator).
 	TakeoverAsked
+	// PingNodeUp: a ping node (or group) answers (Node: its name;
+	// Detail: which address, and the state before).
+	PingNodeUp
+	// PingNodeDead: a ping node (or group) did not answer for deadping.
+	PingNodeDead
 )
 
 var eventNames = [...]string{
@@ -111,6 +116,8 @@ var eventNames = [...]string{
 	SplitBrainHealed:  "split-brain-healed",
 	StandbyStarted:    "standby",
 	TakeoverAsked:     "takeover",
+	PingNodeUp:        "ping-up",
+	PingNodeDead:      "ping-dead",
 }
 
 func (k EventKind) String() string {

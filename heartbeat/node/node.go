@@ -30,6 +30,8 @@ type Config struct {
 	// NoAnswerTimeout: a takeover whose handshake never began (the peer
 	// refused, being in transition) fails after this long (default 15 s).
 	NoAnswerTimeout time.Duration
+	// Ping configures the ping nodes (reach.go).
+	Ping PingConfig
 }
 
 // MoveKind is an operator command that moves groups.
@@ -68,11 +70,12 @@ type Ready struct {
 	FenceSelf bool             // a group could not be stopped here
 	Events    []Event
 	Answers   []Answer
+	Probes    []Probe // ICMP echoes to send (reach.go)
 }
 
 func (r *Ready) empty() bool {
 	return len(r.Messages) == 0 && len(r.Actions) == 0 && len(r.Fence) == 0 && !r.FenceSelf &&
-		len(r.Events) == 0 && len(r.Answers) == 0
+		len(r.Events) == 0 && len(r.Answers) == 0 && len(r.Probes) == 0
 }
 
 // move is an operator command waiting for its groups to move.
@@ -101,6 +104,8 @@ type Node struct {
 	stopping  bool          // releasing the groups before shutdone
 	announced bool          // shutdone went out
 	stopBy    time.Duration // the end of the stop grace
+
+	reach reach // ping nodes (reach.go)
 
 	ready Ready
 }
@@ -132,7 +137,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	rc := cfg.Resources
 	rc.LocalNode = cfg.Core.LocalNode
-	return &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{}}, nil
+	r, err := newReach(cfg.Ping)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{}, reach: r}, nil
 }
 
 // Peer is the other node's name ("" in a one-node cluster).
@@ -148,6 +157,7 @@ func (n *Node) setNow(now Time) {
 func (n *Node) Start(now Time) {
 	n.setNow(now)
 	n.core.Start(now)
+	n.pingStart(now.Mono)
 	n.settle()
 }
 
@@ -170,6 +180,7 @@ func (n *Node) TickUpTo(now Time, horizon time.Duration) {
 	if n.core.Next() <= now.Mono {
 		n.core.TickUpTo(now, horizon)
 	}
+	n.pingTick(now.Mono)
 	n.settle()
 }
 
@@ -185,7 +196,7 @@ func (n *Node) SetLoadAvg(s string) { n.core.SetLoadAvg(s) }
 
 // Next returns the monotonic time at which Tick must next run.
 func (n *Node) Next() time.Duration {
-	next := min(n.core.Next(), n.mgr.Next())
+	next := min(n.core.Next(), n.mgr.Next(), n.reach.pingNext())
 	for _, mv := range n.moves {
 		next = min(next, mv.deadline)
 		if !mv.seenBusy {

@@ -73,6 +73,9 @@ type timeoutError struct{}
 func (timeoutError) Error() string        { return "timed out" }
 func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
+// ErrStopped is wrapped by the error of a run that Spec.Stop ended.
+var ErrStopped = errors.New("stopped")
+
 // Spec is one command to run.
 type Spec struct {
 	// Path is the program, executed as is (no shell, no $PATH search).
@@ -98,9 +101,14 @@ type Spec struct {
 
 	// Timeout bounds the run; 0 means only ctx does.
 	Timeout time.Duration
-	// KillGrace is how long a timed-out group has between SIGTERM and
-	// SIGKILL; 0 sends SIGKILL at once.
+	// KillGrace is how long a timed-out or stopped group has between
+	// SIGTERM and SIGKILL; 0 sends SIGKILL at once.
 	KillGrace time.Duration
+	// Stop, if set, ends the run when it is closed, as a timeout does:
+	// SIGTERM to the process group, SIGKILL after KillGrace. The error
+	// then wraps ErrStopped. It is how a long-running child (a respawned
+	// client) is stopped in an orderly way.
+	Stop <-chan struct{}
 	// ReapWait bounds the wait for the program after SIGKILL; 0 means
 	// DefaultReapWait.
 	ReapWait time.Duration
@@ -260,8 +268,16 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 
 	var waitErr error
 	reaped := true
+	stopped := false
 	select {
 	case waitErr = <-exited:
+	case <-spec.Stop:
+		select {
+		case waitErr = <-exited: // it finished just as it was told to stop
+		default:
+			res.Killed, stopped = true, true
+			waitErr, reaped = terminate(ctx, pid, spec, exited)
+		}
 	case <-runCtx.Done():
 		select {
 		case waitErr = <-exited: // it finished just as time ran out
@@ -297,8 +313,11 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 
 	if res.Killed {
 		cause := ctx.Err()
-		if res.TimedOut {
+		switch {
+		case res.TimedOut:
 			cause = ErrTimeout
+		case stopped && cause == nil:
+			cause = ErrStopped
 		}
 		how := fmt.Sprintf("process group %d killed", pid)
 		if !reaped {
