@@ -70,6 +70,12 @@ const (
 	// stays stopped here until hactl cleanup and goes to the peer if the
 	// peer can take it.
 	GroupFailed
+	// CheckState: a check ([[group.check]]) changed state here: Group,
+	// Detail (its name, passing or failing, and the group's health here).
+	CheckState
+	// PeerHealth: the peer's advertised health changed (Detail), or a
+	// malformed health field from it was ignored (Level Warn).
+	PeerHealth
 )
 
 var eventNames = [...]string{
@@ -94,6 +100,8 @@ var eventNames = [...]string{
 	FenceStarted:      "fence-started",
 	FenceOK:           "fence-ok",
 	FenceFailed:       "fence-failed",
+	CheckState:        "check-state",
+	PeerHealth:        "peer-health",
 	Decision:          "decision",
 	ShutdoneSent:      "shutdone-sent",
 	ResourceFailed:    "resource-failed",

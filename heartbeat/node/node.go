@@ -98,6 +98,8 @@ type Node struct {
 	// fencing maps a node being fenced to when it was requested.
 	fencing map[string]time.Duration
 
+	health healthState
+
 	stopping  bool          // releasing the groups before shutdone
 	announced bool          // shutdone went out
 	stopBy    time.Duration // the end of the stop grace
@@ -132,7 +134,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	rc := cfg.Resources
 	rc.LocalNode = cfg.Core.LocalNode
-	return &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{}}, nil
+	n := &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{},
+		health: newHealthState(rc.Groups)}
+	c.WatchStatusField(HealthField)
+	c.SetStatusField(HealthField, n.health.advertised())
+	return n, nil
 }
 
 // Peer is the other node's name ("" in a one-node cluster).
@@ -349,6 +355,7 @@ func (n *Node) emit(e Event) { n.ready.Events = append(n.ready.Events, e) }
 // stop, operator commands).
 func (n *Node) settle() {
 	for {
+		n.evaluateHealth()
 		n.drainManager()
 		if n.stopping && !n.announced && n.mgr.Done() {
 			n.announced = true
@@ -458,6 +465,10 @@ func (n *Node) coreEvent(e core.Event) {
 		n.emit(Event{Kind: MembershipDiffers, Node: e.Node, Detail: e.Detail, Level: manager.Warn})
 	case core.EvFlowControlOff:
 		n.emit(Event{Kind: FlowControlOff, Node: e.Node, Level: manager.Warn})
+	case core.EvStatusField:
+		if e.Node == n.peer && e.Field == HealthField {
+			n.peerHealth(e.Value)
+		}
 	case core.EvDeliver:
 		if !n.mgr.Receive(now, e.Msg) {
 			n.deliver(e.Node, e.Msg)
