@@ -451,3 +451,6 @@ func (n *Node) Health() ([]GroupHealth, uint64) {
 	}
 	return out, n.health.peerBad
 }
+
+// PeerAdvertisesHealth reports whether the peer sends a health field.
+func (n *Node) PeerAdvertisesHealth() bool { return n.health.peer != nil }
