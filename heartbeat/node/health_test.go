@@ -289,3 +289,37 @@ func TestMalformedPeerHealthIgnored(t *testing.T) {
 		t.Fatalf("an unknown group not counted: %d", bad)
 	}
 }
+
+// Without checks the status messages are Heartbeat's exactly; with them
+// they carry the health field, and a change goes out at once.
+func TestHealthFieldOnlyWithChecks(t *testing.T) {
+	for _, withChecks := range []bool{false, true} {
+		gs := groups("node1", "node2")
+		if withChecks {
+			gs[0].Checks = []haresources.Check{{Name: "c", Fall: 1, Rise: 1}}
+		}
+		p := newPair(t, gs, false)
+		p.run(3 * time.Second)
+		n := p.nodes[0]
+		n.CheckResult(p.tm(), "g1", 0, true)
+		r := n.Ready()
+		var statuses, with int
+		for _, m := range r.Messages {
+			if m.Type() == "status" {
+				statuses++
+				if v, ok := m.Get(HealthField); ok {
+					with++
+					if v != "1 g1 e0" {
+						t.Errorf("field %q", v)
+					}
+				}
+			}
+		}
+		switch {
+		case !withChecks && (statuses != 0 || with != 0):
+			t.Errorf("without checks: %d statuses, %d with the field", statuses, with)
+		case withChecks && (statuses != 1 || with != 1):
+			t.Errorf("with checks, a change: %d statuses, %d with the field, want one at once", statuses, with)
+		}
+	}
+}
