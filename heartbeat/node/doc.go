@@ -33,10 +33,15 @@
 //     wrapping manager.ErrStopFailed is a failed stop (FenceSelf).
 //   - Cleanup(now, group): hactl cleanup: the group's failures here are
 //     cleared, and it is started here if it runs nowhere.
+//   - CheckResult(now, group, check, ok): one run of a [[group.check]]
+//     (its index in the group); keepalived's fall and rise count it, and
+//     the group's health here (Health) is advertised in the hasuite_health
+//     status field. The peer's field arrives with its status messages.
+//     healthChoice decides; the holder moves a set with the standby
+//     handshake (see health.go).
 //
-// Later inputs (ping nodes, interface states, check results) are added
-// here the same way: each a method that takes now, and each feeding the
-// one failover decision inside.
+// Later inputs (ping nodes, interface states) are added here the same
+// way: each a method that takes now, each one more term of Health.
 //
 // # Outputs
 //
