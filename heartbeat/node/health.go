@@ -29,7 +29,9 @@ import (
 // goes back to its preferred node, with auto_failback on, once that node
 // is eligible and at least as healthy (after its checks' rise). An
 // operator's hb_standby is never undone by it: only a move that was made
-// while the giver was less healthy arms that failback.
+// while the giver was less healthy arms that failback, and a set that
+// arrived while the giver was at least as healthy (an operator's move)
+// is moved by health only once either node's health has changed.
 //
 // Heartbeat moves groups as sets (the groups a node is preferred for,
 // "local", and the others, "foreign"): the health of a set on a node is
@@ -256,10 +258,16 @@ type healthState struct {
 	// from a less healthy preferred peer (a health failback is due).
 	held  map[manager.Hold]bool
 	armed map[manager.Hold]bool
+	// pinned: sets taken while the giver was at least as healthy (an
+	// operator's move, an auto_failback, a failed start's hand-over),
+	// with both nodes' health then: health moves them again only once
+	// that health has changed.
+	pinned map[manager.Hold][2]Health
 }
 
 func newHealthState(groups []haresources.Group) healthState {
-	hs := healthState{checks: map[string][]*checkState{}, held: map[manager.Hold]bool{}, armed: map[manager.Hold]bool{}}
+	hs := healthState{checks: map[string][]*checkState{}, held: map[manager.Hold]bool{}, armed: map[manager.Hold]bool{},
+		pinned: map[manager.Hold][2]Health{}}
 	for _, g := range groups {
 		if len(g.Checks) == 0 {
 			continue
@@ -398,6 +406,16 @@ func (n *Node) evaluateHealth() {
 			// Taken from the preferred peer while it was less healthy:
 			// a health move, to be undone by auto_failback on.
 			n.health.armed[set] = held && preferred == There && n.mgr.PeerUp() && compareHealth(there, here) < 0
+			delete(n.health.pinned, set)
+			if held && n.mgr.PeerUp() && compareHealth(there, here) >= 0 {
+				n.health.pinned[set] = [2]Health{here, there}
+			}
+		}
+		if pin, ok := n.health.pinned[set]; ok {
+			if pin == [2]Health{here, there} {
+				continue
+			}
+			delete(n.health.pinned, set)
 		}
 		if !held || !n.mgr.HoldsEvery(set) || len(n.moves) > 0 || n.stopping || n.mgr.Busy() ||
 			!n.mgr.PeerUp() || !n.mgr.PeerStable() {

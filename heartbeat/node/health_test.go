@@ -323,3 +323,33 @@ func TestHealthFieldOnlyWithChecks(t *testing.T) {
 		}
 	}
 }
+
+// An operator's move to a less healthy node is not undone at once by
+// health: only a later change of health moves the groups again.
+func TestOperatorMoveToLessHealthyNodeKept(t *testing.T) {
+	p := checkPair(t, -2)
+	p.check(1, false)
+	p.check(1, false) // node2: score -2
+	if err := p.nodes[0].Move(p.tm(), 1, Standby, "local"); err != nil {
+		t.Fatal(err)
+	}
+	p.drain(0)
+	p.run(5 * time.Second)
+	if p.holds(0) != "[]" || p.holds(1) != "[g1 g2]" {
+		t.Fatalf("hb_standby was undone by health: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+	// node1's health changes (its check fails too): now equal, nothing moves.
+	p.check(0, false)
+	p.check(0, false)
+	p.run(3 * time.Second)
+	if p.holds(1) != "[g1 g2]" {
+		t.Fatalf("equal health moved g1: node2 %s", p.holds(1))
+	}
+	// node1 recovers: it is healthier, g1 goes there.
+	p.check(0, true)
+	p.check(0, true)
+	p.run(3 * time.Second)
+	if p.holds(0) != "[g1]" || p.holds(1) != "[g2]" {
+		t.Fatalf("node1 healthier again: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+}
