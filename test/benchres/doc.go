@@ -32,6 +32,9 @@
 //     from a check starting to fail on the active node (fall 2) to the
 //     client's first answer from the peer; keepalived with a vrrp_script
 //     of the same script, interval and fall.
+//   - BenchmarkChecksCPU/hasuite and /keepalived: the CPU (per cent of one
+//     core) of a lone node running 100 checks of /bin/true at 1 s, the
+//     daemon's whole process tree.
 //   - BenchmarkReproFailbackFalseDeath (HB_REPRO=1 only): reproduces a bug
 //     these benchmarks found (see docs/benchmarks-resources.md).
 //
