@@ -163,3 +163,36 @@ resources = ["198.18.0.200/24/eth0"]
 		t.Errorf("the real node logged our field:\n%s", testbed.Tail(m.real.Log(), 25))
 	}
 }
+
+// TestHeartbeatCheckFlagRejectsBadCheckCommands: heartbeat -t refuses a
+// check whose program is missing or not executable, or whose user does
+// not exist, naming haresources.toml:<line> of the check, and lists the
+// checks of a good configuration.
+func TestHeartbeatCheckFlagRejectsBadCheckCommands(t *testing.T) {
+	t.Parallel()
+	if e2ekit.Bin("heartbeat") == "" {
+		t.Skip("the binaries are built only as root (the other tests need network namespaces)")
+	}
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "noexec")
+	e2ekit.WriteFile(t, noexec, "#!/bin/sh\nexit 0\n", 0o644)
+	n := &e2ekit.Node{T: t, Name: "node1", ConfDir: filepath.Join(dir, "etc"), RunDir: filepath.Join(dir, "run"), StateDir: filepath.Join(dir, "state")}
+	n.WriteConf(ourHACF(node2Addr, "on"), sha256Authkeys)
+	file := filepath.Join(n.ConfDir, "haresources.toml")
+	for _, tc := range []struct{ check, want string }{
+		{`command = ["/nonexistent/e2eres-check"]`, "no such file"},
+		{`command = ["` + noexec + `"]`, "is not executable"},
+		{"command = [\"/bin/true\"]\nuser = \"e2eres-no-such-user\"", "e2eres-no-such-user"},
+	} {
+		e2ekit.WriteFile(t, file, "[[group]]\nnode = \"node1\"\nresources = [\"198.18.0.100/24/eth0\"]\n\n[[group.check]]\n"+tc.check+"\n", 0o644)
+		r := testbed.RunCmd(e2ekit.CmdTimeout, nil, e2ekit.Bin("heartbeat"), append([]string{"-t"}, n.Args()...)...)
+		if out := r.Stdout + r.Stderr; r.Code != 6 || !strings.Contains(out, file+":5") || !strings.Contains(out, tc.want) {
+			t.Errorf("heartbeat -t with %s: %v; want exit 6 naming %s:5 and %q", tc.check, r, file, tc.want)
+		}
+	}
+	e2ekit.WriteFile(t, file, "[[group]]\nnode = \"node1\"\nresources = [\"198.18.0.100/24/eth0\"]\n\n[[group.check]]\ncommand = [\"sh\", \"-c\", \"true\"]\nfall = 2\nweight = -2\n", 0o644)
+	r := testbed.RunCmd(e2ekit.CmdTimeout, nil, e2ekit.Bin("heartbeat"), append([]string{"-t"}, n.Args()...)...)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "check sh of 198.18.0.100/24/eth0") || !strings.Contains(r.Stdout, "weight -2") {
+		t.Errorf("heartbeat -t with a good check: %v", r)
+	}
+}
