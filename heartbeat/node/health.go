@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hasuite/hasuite/resources/haresources"
 	"github.com/hasuite/hasuite/resources/manager"
@@ -258,11 +259,13 @@ type healthState struct {
 	// from a less healthy preferred peer (a health failback is due).
 	held  map[manager.Hold]bool
 	armed map[manager.Hold]bool
-	// pinned: sets taken while the giver was at least as healthy (an
-	// operator's move, an auto_failback, a failed start's hand-over),
-	// with both nodes' health then: health moves them again only once
-	// that health has changed.
+	// pinned: sets taken by an operator's move while the giver was at
+	// least as healthy, with both nodes' health then: health moves them
+	// again only once that health has changed.
 	pinned map[manager.Hold][2]Health
+	// calmAt: no health move before (both nodes settled since a
+	// keepalive before it).
+	calmAt time.Duration
 }
 
 func newHealthState(groups []haresources.Group) healthState {
@@ -391,6 +394,13 @@ func (n *Node) evaluateHealth() {
 	if len(n.health.keys) == 0 && n.health.peer == nil {
 		return
 	}
+	// A move starts only once both nodes have been settled for a
+	// keepalive: every message of the last handshake (the reports that
+	// end it) has reached the peer before the next one begins.
+	now := n.now.Mono
+	if n.mgr.Busy() || !n.mgr.PeerStable() || !n.mgr.PeerUp() || len(n.moves) > 0 || n.stopping {
+		n.health.calmAt = now + max(n.cfg.Core.Keepalive, time.Millisecond)
+	}
 	for _, set := range sets {
 		here, there, any := n.setHealth(set)
 		if !any {
@@ -407,7 +417,11 @@ func (n *Node) evaluateHealth() {
 			// a health move, to be undone by auto_failback on.
 			n.health.armed[set] = held && preferred == There && n.mgr.PeerUp() && compareHealth(there, here) < 0
 			delete(n.health.pinned, set)
-			if held && n.mgr.PeerUp() && compareHealth(there, here) >= 0 {
+			// Pinned: taken while the giver was at least as healthy, by an
+			// operator's move (hb_standby on the peer gives us its local
+			// set; our hb_takeover), not our own set given back to us
+			// (auto_failback), which health may move on at once.
+			if held && n.mgr.PeerUp() && compareHealth(there, here) >= 0 && (set == manager.Foreign || n.takeoverPending()) {
 				n.health.pinned[set] = [2]Health{here, there}
 			}
 		}
@@ -417,8 +431,7 @@ func (n *Node) evaluateHealth() {
 			}
 			delete(n.health.pinned, set)
 		}
-		if !held || !n.mgr.HoldsEvery(set) || len(n.moves) > 0 || n.stopping || n.mgr.Busy() ||
-			!n.mgr.PeerUp() || !n.mgr.PeerStable() {
+		if !held || !n.mgr.HoldsEvery(set) || now < n.health.calmAt {
 			continue
 		}
 		failback := n.cfg.Resources.AutoFailback == "on" && n.health.armed[set]
@@ -435,6 +448,24 @@ func (n *Node) evaluateHealth() {
 		n.health.armed[set] = false
 		n.emit(Event{Kind: Decision, Level: manager.Warn, Detail: fmt.Sprintf("moving the %s groups to %s: %s", set, n.peer, why)})
 	}
+}
+
+// healthNext is when a health move held back by calmAt may be due.
+func (n *Node) healthNext() time.Duration {
+	if (len(n.health.keys) > 0 || n.health.peer != nil) && n.health.calmAt > n.now.Mono {
+		return n.health.calmAt
+	}
+	return 1 << 62
+}
+
+// takeoverPending reports an operator's takeover in progress here.
+func (n *Node) takeoverPending() bool {
+	for _, mv := range n.moves {
+		if mv.kind == Takeover {
+			return true
+		}
+	}
+	return false
 }
 
 // GroupHealth is one group's health on both nodes, for status commands.

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasuite/hasuite/heartbeat/core"
 	"github.com/hasuite/hasuite/resources/haresources"
+	"github.com/hasuite/hasuite/resources/manager"
 )
 
 // Checks ([[group.check]]): keepalived's fall and rise, the score, the
@@ -351,5 +353,46 @@ func TestOperatorMoveToLessHealthyNodeKept(t *testing.T) {
 	p.run(3 * time.Second)
 	if p.holds(0) != "[g1]" || p.holds(1) != "[g2]" {
 		t.Fatalf("node1 healthier again: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+}
+
+// The preferred node returns with its check failing: auto_failback gives
+// it its group back (Heartbeat's rule, health does not stop it), and it
+// hands it on at once since the peer is healthier.
+func TestReturningUnhealthyPreferredNodeHandsItsGroupOn(t *testing.T) {
+	p := checkPair(t, -2)
+	p.nodes[0].Stop(p.tm())
+	p.drain(0)
+	p.run(3 * time.Second)
+	p.up[0] = false
+	p.run(2 * time.Second)
+	if p.holds(1) != "[g1 g2]" {
+		t.Fatalf("node1 stopped: node2 %s", p.holds(1))
+	}
+	gs := groups("node1", "node2")
+	gs[0].Checks = p.nodes[1].cfg.Resources.Groups[0].Checks
+	n, err := New(Config{
+		Core: core.Config{LocalNode: "node1", Nodes: p.names[:], Links: []string{"eth0"},
+			Keepalive: 100 * time.Millisecond, Deadtime: 500 * time.Millisecond,
+			Warntime: 300 * time.Millisecond, Initdead: time.Second, UUID: make([]byte, 16),
+			Generation: 2, FlowControl: true, Seed: 3},
+		Resources: manager.Config{Groups: gs, AutoFailback: "on", RequestDelay: 2 * time.Second, StandbyTimeout: 2 * time.Second},
+		StopGrace: time.Second, MoveTimeout: 20 * time.Second, NoAnswerTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.nodes[0], p.up[0], p.running[0] = n, true, map[string]bool{}
+	n.Start(p.tm())
+	p.drain(0)
+	p.check(0, false) // its check fails from the start (fall 2: from the initial state one failure is enough)
+	p.run(15 * time.Second)
+	if p.holds(0) != "[]" || p.holds(1) != "[g1 g2]" {
+		for i := range p.nodes {
+			for _, e := range p.events[i] {
+				t.Logf("node%d %s %s %s", i+1, e.Kind, e.Group, e.Detail)
+			}
+		}
+		t.Fatalf("an unhealthy node1 kept its group: node1 %s node2 %s", p.holds(0), p.holds(1))
 	}
 }

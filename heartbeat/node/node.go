@@ -191,7 +191,7 @@ func (n *Node) SetLoadAvg(s string) { n.core.SetLoadAvg(s) }
 
 // Next returns the monotonic time at which Tick must next run.
 func (n *Node) Next() time.Duration {
-	next := min(n.core.Next(), n.mgr.Next())
+	next := min(n.core.Next(), n.mgr.Next(), n.healthNext())
 	for _, mv := range n.moves {
 		next = min(next, mv.deadline)
 		if !mv.seenBusy {
