@@ -113,3 +113,19 @@ func TestCheckerOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+// A check with a user runs as that user.
+func TestRunCheckAsUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to change user")
+	}
+	s := shCheck(`test "$(id -u)" = "$(id -u nobody)"`, time.Second, 5*time.Second)
+	s.User = "nobody"
+	if r := RunCheck(context.Background(), s); !r.OK {
+		t.Fatalf("as nobody: %+v", r)
+	}
+	s.User = ""
+	if r := RunCheck(context.Background(), s); r.OK {
+		t.Fatalf("as root it claims to be nobody: %+v", r)
+	}
+}
