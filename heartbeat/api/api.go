@@ -196,6 +196,28 @@ type Group struct {
 	// FailedForGood: its restarts were used up here; it is not started
 	// here again until hactl cleanup (or the peer's death).
 	FailedForGood bool `json:"failed_for_good"`
+	// Health: the group's health from its checks ([[group.check]]) here
+	// and as the peer advertises it; absent when neither node has checks.
+	Health *GroupHealth `json:"health,omitempty"`
+}
+
+// GroupHealth is one group's health on both nodes: eligible (no weight-0
+// check failed) and the score (the weights of the checks).
+type GroupHealth struct {
+	Eligible     bool          `json:"eligible"`
+	Score        int           `json:"score"`
+	PeerEligible bool          `json:"peer_eligible"`
+	PeerScore    int           `json:"peer_score"`
+	Checks       []CheckStatus `json:"checks,omitempty"`
+}
+
+// CheckStatus is one check here.
+type CheckStatus struct {
+	Name    string `json:"name"`
+	Passing bool   `json:"passing"`
+	Runs    int    `json:"runs"`
+	// LastOK is the newest run's result (false before the first).
+	LastOK bool `json:"last_ok"`
 }
 
 // Move is the outcome of a standby or takeover.

@@ -139,6 +139,16 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 			if g.Failures > 0 {
 				state += fmt.Sprintf(", failures: %d (last at %s: %s)", g.Failures, g.LastFailureAt, g.LastFailure)
 			}
+			if h := g.Health; h != nil {
+				state += fmt.Sprintf(", health: %s (peer: %s)", healthWords(h.Eligible, h.Score), healthWords(h.PeerEligible, h.PeerScore))
+				for _, c := range h.Checks {
+					word := "failing"
+					if c.Passing {
+						word = "passing"
+					}
+					state += fmt.Sprintf(", check %s %s", c.Name, word)
+				}
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", g.Key, g.PreferredNode, state)
 		}
 		if err := tw.Flush(); err != nil {
@@ -175,4 +185,12 @@ func WriteStatus(w io.Writer, st *api.Status) error {
 		k.RexmitRequested, k.RexmitSent, k.NakSent, k.LostMessages)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// healthWords is a node's health for a group in hactl status.
+func healthWords(eligible bool, score int) string {
+	if !eligible {
+		return fmt.Sprintf("INELIGIBLE, score %d", score)
+	}
+	return fmt.Sprintf("eligible, score %d", score)
 }

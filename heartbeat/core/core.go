@@ -67,6 +67,10 @@ type Core struct {
 
 	// loadAvg is the "ld" field's text, set by the daemon (SetLoadAvg).
 	loadAvg string
+	// extra are the fields added to our status messages (SetStatusField),
+	// in the order first set; watched the peers' fields reported on change.
+	extra   []statusField
+	watched []string
 
 	out      []*msg.Message
 	events   []Event
@@ -122,6 +126,53 @@ func (c *Core) Start(now Time) {
 	c.setLocalState(Up)
 	c.nextStatus = now.Mono + c.cfg.Keepalive
 	c.checkCommUp(now.Mono)
+}
+
+type statusField struct{ name, value string }
+
+// SetStatusField adds field name with value to every status message sent
+// from now on, after Heartbeat's own fields (Heartbeat ignores fields it
+// does not know); an empty value removes it. A change is sent at once in
+// an extra status message, so that the peers need not wait a keepalive.
+func (c *Core) SetStatusField(name, value string) {
+	for i, f := range c.extra {
+		if f.name != name {
+			continue
+		}
+		if f.value == value {
+			return
+		}
+		if value == "" {
+			c.extra = append(c.extra[:i], c.extra[i+1:]...)
+		} else {
+			c.extra[i].value = value
+		}
+		c.statusNow()
+		return
+	}
+	if value == "" {
+		return
+	}
+	c.extra = append(c.extra, statusField{name, value})
+	c.statusNow()
+}
+
+// statusNow sends a status at once if heartbeating has begun.
+func (c *Core) statusNow() {
+	if c.started && !c.stopping {
+		c.sendStatus()
+	}
+}
+
+// WatchStatusField asks for EvStatusField events when field name changes
+// in a peer's status messages.
+func (c *Core) WatchStatusField(name string) {
+	for _, w := range c.watched {
+		if w == name {
+			return
+		}
+	}
+	c.watched = append(c.watched, name)
 }
 
 // SetLoadAvg sets the text of the informational "ld" field of the messages
@@ -262,6 +313,9 @@ func (c *Core) sendStatus() {
 	m.Set("dt", strconv.FormatInt(c.cfg.Deadtime.Milliseconds(), 16))
 	if c.flowControl {
 		m.Set("protocol", "1")
+	}
+	for _, f := range c.extra {
+		m.Set(f.name, f.value)
 	}
 	c.send(m)
 }

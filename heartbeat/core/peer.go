@@ -32,6 +32,9 @@ type peer struct {
 	ackTrigger  int
 	ackedByPeer uint64 // highest of our seqs the peer acknowledged
 
+	// fields are the last values of the watched status fields.
+	fields map[string]string
+
 	links    map[string]*link
 	counters PeerCounters
 }

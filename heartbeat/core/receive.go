@@ -268,6 +268,17 @@ func (c *Core) receiveStatus(p *peer, t time.Duration, m *msg.Message) {
 		p.lastStatus = t
 	}
 	p.warned = false
+	for _, name := range c.watched {
+		v := m.Str(name)
+		if old, seen := p.fields[name]; seen && old == v || !seen && v == "" {
+			continue
+		}
+		if p.fields == nil {
+			p.fields = map[string]string{}
+		}
+		p.fields[name] = v
+		c.emit(Event{Kind: EvStatusField, Node: p.name, Field: name, Value: v})
+	}
 	if p.state != st {
 		from := p.state
 		p.state = st

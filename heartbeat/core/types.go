@@ -98,6 +98,10 @@ const (
 	EvMembership
 	// EvFlowControlOff: a peer without protocol=1 made us disable ACKs.
 	EvFlowControlOff
+	// EvStatusField: a field watched with WatchStatusField changed in a
+	// peer's status messages (Field, Value; Value is "" when the field is
+	// absent). Reported on the first status too when the field is there.
+	EvStatusField
 )
 
 // Event is one output of the core for logs, metrics and upper layers.
@@ -115,6 +119,8 @@ type Event struct {
 	// Detail is human-readable context for the log.
 	Detail string
 	Msg    *msg.Message // EvDeliver only
+	// Field and Value: EvStatusField only.
+	Field, Value string
 	// Interval is the silence that led to the event (late heartbeat, death).
 	Interval time.Duration
 }

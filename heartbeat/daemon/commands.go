@@ -135,9 +135,19 @@ func (d *Daemon) status() api.Status {
 	host, _ := os.Hostname()
 	s := api.Status{Version: api.Version, Pid: os.Getpid(), Hostname: host, Managed: "haresources",
 		Resources: d.node.RscStatus(), Debug: d.debug, Core: apiSnapshot(d.node.Snapshot(d.now()))}
-	for _, g := range d.node.Groups() {
+	health, _ := d.node.Health()
+	advertised := d.node.PeerAdvertisesHealth()
+	for i, g := range d.node.Groups() {
 		ag := api.Group{Key: g.Key, PreferredNode: g.Node, State: g.State, Failed: g.Failed,
 			Failures: g.Failures, LastFailure: g.LastFailure, FailedForGood: g.FailedForGood}
+		if i < len(health) && (len(health[i].Checks) > 0 || advertised) {
+			h := health[i]
+			ah := &api.GroupHealth{Eligible: h.Here.Eligible, Score: h.Here.Score, PeerEligible: h.Peer.Eligible, PeerScore: h.Peer.Score}
+			for _, c := range h.Checks {
+				ah.Checks = append(ah.Checks, api.CheckStatus{Name: c.Name, Passing: c.Passing, Runs: c.Runs, LastOK: c.Last})
+			}
+			ag.Health = ah
+		}
 		if g.LastFailure != "" {
 			ag.LastFailureAt = d.start.Add(g.LastFailureAt).Format(time.RFC3339)
 		}

@@ -449,6 +449,7 @@ func (d *Daemon) chores() {
 func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan struct{}, exited chan<- struct{}) {
 	defer close(exited)
 	results, alerts, failures := d.res.run.Results(), d.res.run.Alerts(), d.res.run.Failures()
+	checks := d.res.checks.Results()
 	for {
 		select {
 		case <-stop:
@@ -464,6 +465,8 @@ func (d *Daemon) pump(done <-chan struct{}, sigs <-chan os.Signal, stop <-chan s
 			d.loop.Post(func() { d.monitorAlert(a) })
 		case f := <-failures:
 			d.loop.Post(func() { d.resourceFailed(f) })
+		case c := <-checks:
+			d.loop.Post(func() { d.checkResult(c) })
 		case f := <-d.fenced:
 			d.loop.Post(func() { d.fenceDone(f) })
 		case s := <-sigs:

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/hasuite/hasuite/heartbeat/config"
+	"github.com/hasuite/hasuite/internal/childproc"
 	"github.com/hasuite/hasuite/resources/agent"
 	"github.com/hasuite/hasuite/resources/agent/ipaddr"
 	"github.com/hasuite/hasuite/resources/agent/mailto"
@@ -26,7 +29,11 @@ import (
 type resourceLayer struct {
 	groups []haresources.Group
 	run    *runner.Runner
+	checks *runner.Checker
 	cancel context.CancelFunc
+	// checkOK is each check's last raw result ("group/index"), so that
+	// only the first of a run of failures is logged.
+	checkOK map[string]bool
 }
 
 // loadGroups reads haresources (or haresources.toml) next to ha.cf.
@@ -51,7 +58,77 @@ func CheckResources(cfg *config.Config) ([]haresources.Group, error) {
 	if _, err := buildAgents(cfg, groups, func(string, string) {}, context.Background(), nil); err != nil {
 		return nil, err
 	}
+	if _, err := checkSpecs(groups); err != nil {
+		return nil, err
+	}
 	return groups, nil
+}
+
+// checkSpecs resolves every [[group.check]]: its program must exist and
+// be executable (a bare name is looked up in haresources.CheckPath), its
+// user must exist. Errors name the check's file:line.
+func checkSpecs(groups []haresources.Group) ([]runner.CheckSpec, error) {
+	var specs []runner.CheckSpec
+	var errs []error
+	env := []string{"PATH=" + strings.Join(haresources.CheckPath, ":")}
+	for _, g := range groups {
+		for i, c := range g.Checks {
+			path, err := resolveCheck(c.Command[0])
+			if err != nil {
+				errs = append(errs, config.Diag{Pos: c.Pos, Msg: fmt.Sprintf("check %s of group %s: %v", c.Name, g.Key, err)})
+				continue
+			}
+			user, group := c.UserGroup()
+			if _, err := childproc.LookupCredential(user, group); err != nil {
+				errs = append(errs, config.Diag{Pos: c.Pos, Msg: fmt.Sprintf("check %s of group %s: %v", c.Name, g.Key, err)})
+				continue
+			}
+			specs = append(specs, runner.CheckSpec{Group: g.Key, Index: i, Name: c.Name, Path: path, Args: c.Command[1:],
+				Interval: c.Interval, Timeout: c.Timeout, User: user, UserGroup: group,
+				Env: append(env, "HA_GROUP="+g.Key, "HA_CHECK="+c.Name)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w:\n%w", ErrConfig, errors.Join(errs...))
+	}
+	return specs, nil
+}
+
+// resolveCheck finds a check's program: a path as given (relative paths
+// are refused: the daemon runs in /), a bare name in CheckPath; it must be
+// a regular file that can be executed.
+func resolveCheck(prog string) (string, error) {
+	cands := []string{prog}
+	switch {
+	case strings.HasPrefix(prog, "/"):
+	case strings.Contains(prog, "/"):
+		return "", fmt.Errorf("command %q: give an absolute path, or a bare name to look up in %s", prog, strings.Join(haresources.CheckPath, ":"))
+	default:
+		cands = nil
+		for _, dir := range haresources.CheckPath {
+			cands = append(cands, filepath.Join(dir, prog))
+		}
+	}
+	var first error
+	for _, p := range cands {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			if first == nil {
+				first = err
+			}
+		case !st.Mode().IsRegular():
+			first = fmt.Errorf("%s is not a regular file", p)
+		case unix.Access(p, unix.X_OK) != nil:
+			first = fmt.Errorf("%s is not executable", p)
+		default:
+			return p, nil
+		}
+	}
+	if !strings.HasPrefix(prog, "/") {
+		return "", fmt.Errorf("command %q not found (or not executable) in %s", prog, strings.Join(haresources.CheckPath, ":"))
+	}
+	return "", first
 }
 
 // buildAgents makes an agent for every resource, so that a missing script is
@@ -127,6 +204,15 @@ func (d *Daemon) newResourceLayer(groups []haresources.Group) (*resourceLayer, e
 	}
 	rl.run = runner.New(agents, runner.Options{Log: logf, MonitorInterval: time.Second, Monitor: silentVIP,
 		CheckFirst: func(a agent.Agent) bool { return !isVIP(a) }, Monitors: monitors})
+	checks, err := checkSpecs(groups)
+	if err != nil {
+		rl.run.Close()
+		cancel()
+		return nil, err
+	}
+	// Checks run on both nodes all the time, from now on.
+	rl.checks = runner.StartChecks(checks)
+	rl.checkOK = map[string]bool{}
 	return rl, nil
 }
 
@@ -178,6 +264,7 @@ func (d *Daemon) removeLeftovers() {
 }
 
 func (rl *resourceLayer) close() {
+	rl.checks.Close()
 	rl.run.Close()
 	rl.cancel()
 }
@@ -212,6 +299,20 @@ func (d *Daemon) resourceFailed(f runner.Failure) {
 	}
 	d.log.Warn("monitor of "+f.Name+" failed: "+f.Reason, fields...)
 	d.node.ResourceFailed(d.now(), f.Group, f.Resource, f.Reason)
+}
+
+// checkResult hands a check's run to the node layer, which counts fall
+// and rise and decides; the first failure of a run of them is logged
+// with its reason (state changes are the node layer's check-state events).
+func (d *Daemon) checkResult(r runner.CheckResult) {
+	key := fmt.Sprintf("%s/%d", r.Group, r.Index)
+	last, seen := d.res.checkOK[key]
+	d.res.checkOK[key] = r.OK
+	if !r.OK && (last || !seen) {
+		d.log.Warn("check "+r.Name+" of group "+r.Group+" failed: "+r.Reason,
+			zap.String("group", r.Group), zap.String("check", r.Name), zap.Duration("took", r.Took))
+	}
+	d.node.CheckResult(d.now(), r.Group, r.Index, r.OK)
 }
 
 // monitorAlert reports a resource found gone while its group runs here.
@@ -269,6 +370,10 @@ func MonitorSummary(cfg *config.Config, groups []haresources.Group) []string {
 			rec := haresources.RecoveryOf(g)
 			out = append(out, fmt.Sprintf("monitored in %s: %s; %d restarts in place within %s, then the group moves",
 				g.Key, strings.Join(mon, ", "), rec.Restarts, rec.Window))
+		}
+		for _, c := range g.Checks {
+			out = append(out, fmt.Sprintf("check %s of %s: %q every %s (timeout %s), fall %d, rise %d, weight %d%s",
+				c.Name, g.Key, c.Command, c.Interval, c.Timeout, c.Fall, c.Rise, c.Weight, map[bool]string{true: ", as " + c.User}[c.User != ""]))
 		}
 	}
 	if len(out) == 0 && len(groups) > 0 {

@@ -36,10 +36,16 @@
 //   - PingReply(now, addr, seq): an ICMP echo reply with the daemon's
 //     identifier (reach.go); matched against the echoes sent to addr
 //     within deadping, else counted and ignored.
+//   - CheckResult(now, group, check, ok): one run of a [[group.check]]
+//     (its index in the group); keepalived's fall and rise count it, and
+//     the group's health here (Health) is advertised in the hasuite_health
+//     status field. The peer's field arrives with its status messages.
+//     healthChoice decides; the holder moves a set with the standby
+//     handshake (see health.go).
 //
-// Later inputs (interface states, check results) are added
-// here the same way: each a method that takes now, and each feeding the
-// one failover decision inside.
+// Later inputs (interface states; ping-node reachability as a failover
+// input, the built-in ipfail) are added here the same way: each a method
+// that takes now, each one more term of Health.
 //
 // # Outputs
 //

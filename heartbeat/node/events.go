@@ -85,6 +85,12 @@ const (
 	PingNodeUp
 	// PingNodeDead: a ping node (or group) did not answer for deadping.
 	PingNodeDead
+	// CheckState: a check ([[group.check]]) changed state here: Group,
+	// Detail (its name, passing or failing, and the group's health here).
+	CheckState
+	// PeerHealth: the peer's advertised health changed (Detail), or a
+	// malformed health field from it was ignored (Level Warn).
+	PeerHealth
 )
 
 var eventNames = [...]string{
@@ -109,6 +115,8 @@ var eventNames = [...]string{
 	FenceStarted:      "fence-started",
 	FenceOK:           "fence-ok",
 	FenceFailed:       "fence-failed",
+	CheckState:        "check-state",
+	PeerHealth:        "peer-health",
 	Decision:          "decision",
 	ShutdoneSent:      "shutdone-sent",
 	ResourceFailed:    "resource-failed",

@@ -101,6 +101,8 @@ type Node struct {
 	// fencing maps a node being fenced to when it was requested.
 	fencing map[string]time.Duration
 
+	health healthState
+
 	stopping  bool          // releasing the groups before shutdone
 	announced bool          // shutdone went out
 	stopBy    time.Duration // the end of the stop grace
@@ -141,7 +143,11 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{}, reach: r}, nil
+	n := &Node{cfg: cfg, core: c, mgr: manager.New(rc, peer), peer: peer, fencing: map[string]time.Duration{},
+		reach: r, health: newHealthState(rc.Groups)}
+	c.WatchStatusField(HealthField)
+	c.SetStatusField(HealthField, n.health.advertised())
+	return n, nil
 }
 
 // Peer is the other node's name ("" in a one-node cluster).
@@ -196,7 +202,7 @@ func (n *Node) SetLoadAvg(s string) { n.core.SetLoadAvg(s) }
 
 // Next returns the monotonic time at which Tick must next run.
 func (n *Node) Next() time.Duration {
-	next := min(n.core.Next(), n.mgr.Next(), n.reach.pingNext())
+	next := min(n.core.Next(), n.mgr.Next(), n.reach.pingNext(), n.healthNext())
 	for _, mv := range n.moves {
 		next = min(next, mv.deadline)
 		if !mv.seenBusy {
@@ -360,6 +366,7 @@ func (n *Node) emit(e Event) { n.ready.Events = append(n.ready.Events, e) }
 // stop, operator commands).
 func (n *Node) settle() {
 	for {
+		n.evaluateHealth()
 		n.drainManager()
 		if n.stopping && !n.announced && n.mgr.Done() {
 			n.announced = true
@@ -481,6 +488,10 @@ func (n *Node) coreEvent(e core.Event) {
 		n.emit(Event{Kind: MembershipDiffers, Node: e.Node, Detail: e.Detail, Level: manager.Warn})
 	case core.EvFlowControlOff:
 		n.emit(Event{Kind: FlowControlOff, Node: e.Node, Level: manager.Warn})
+	case core.EvStatusField:
+		if e.Node == n.peer && e.Field == HealthField {
+			n.peerHealth(e.Value)
+		}
 	case core.EvDeliver:
 		if !n.mgr.Receive(now, e.Msg) {
 			n.deliver(e.Node, e.Msg)

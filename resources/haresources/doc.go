@@ -78,6 +78,16 @@
 //	garp_interval = "200ms"    # between rounds (at least 1ms)
 //	garp_refresh = "10s"       # re-announce while held (at least 100ms; unset = never)
 //
+//	[[group.check]]            # optional, any number: keepalived's vrrp_script
+//	name = "httpd"             # default: base name of command[0]; unique in the group
+//	command = ["/usr/bin/killall", "-0", "httpd"]  # argv, no shell (write ["sh", "-c", "..."])
+//	interval = "1s"            # default 1s, at least 10ms
+//	timeout = "1s"             # default: interval
+//	fall = 2                   # consecutive failures: failed (1-1000, default 1)
+//	rise = 2                   # consecutive successes: passing (1-1000, default 1)
+//	weight = -2                # -253..253, default 0 (0: a failed check makes the node ineligible)
+//	user = "nobody"            # optional, "user" or "user:group"
+//
 // Timeouts are Go durations ("30s", "1m30s", "500ms") or numbers of
 // seconds, more than 0 and at most 24h; unset means the manager's default.
 // An unset monitor_interval means ha.cf's monitor_interval (off unless
@@ -85,5 +95,7 @@
 // a failure while restarts failures within restart_window have already
 // been restarted moves the group (defaults 3 and 10m; restarts = 0 moves
 // it at the first failure).
-// Per-resource settings added later go into resource_options.
+// Per-resource settings added later go into resource_options. Checks
+// are parsed here; whether the program exists and is executable and the
+// user exists is checked when the daemon loads them (heartbeat -t too).
 package haresources

@@ -41,6 +41,18 @@ type tomlGroup struct {
 	Restarts  tomlValue    `toml:"restarts"`
 	Window    tomlValue    `toml:"restart_window"`
 	Options   []tomlOption `toml:"resource_options"`
+	Checks    []tomlCheck  `toml:"check"`
+}
+
+type tomlCheck struct {
+	Name     tomlValue `toml:"name"`
+	Command  tomlValue `toml:"command"`
+	Interval tomlValue `toml:"interval"`
+	Timeout  tomlValue `toml:"timeout"`
+	Fall     tomlValue `toml:"fall"`
+	Rise     tomlValue `toml:"rise"`
+	Weight   tomlValue `toml:"weight"`
+	User     tomlValue `toml:"user"`
 }
 
 type tomlOption struct {
@@ -193,7 +205,9 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 		}
 	}
 	rec := b.recoveryOptions(g, gp, at)
+	checks := b.checkOptions(g, gp, at)
 	if idx >= 0 {
+		b.groups[idx].Checks = checks
 		for j := range b.groups[idx].Resources {
 			b.groups[idx].Resources[j].Timeout = timeouts[j]
 		}

@@ -94,7 +94,10 @@ type Group struct {
 	// before the group leaves the node; nil means the defaults
 	// (DefaultRestarts within DefaultRestartWindow).
 	Recovery *Recovery
-	Pos      Pos
+	// Checks are the group's [[group.check]] commands (haresources.toml
+	// only): they decide on which node the group may and should run.
+	Checks []Check
+	Pos    Pos
 }
 
 // Recovery bounds restarts in place (haresources.toml group keys restarts

@@ -523,3 +523,6 @@ func (m *Manager) report(stable bool, info string) {
 	}
 	m.send("resource", kv...)
 }
+
+// HasGroup reports whether key is one of the groups.
+func (m *Manager) HasGroup(key string) bool { return m.byKey[key] != nil }

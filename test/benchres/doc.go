@@ -28,6 +28,13 @@
 //   - BenchmarkCompare: power-off, graceful-switchover and failback outages
 //     of the real Heartbeat 3.0.6 (IPaddr2) and of keepalived 2.2.7 (VRRPv3,
 //     unicast), measured the same way.
+//   - BenchmarkCheckFailover/hasuite-100ms, /hasuite-1s and /keepalived-1s:
+//     from a check starting to fail on the active node (fall 2) to the
+//     client's first answer from the peer; keepalived with a vrrp_script
+//     of the same script, interval and fall.
+//   - BenchmarkChecksCPU/hasuite and /keepalived: the CPU (per cent of one
+//     core) of a lone node running 100 checks of /bin/true at 1 s, the
+//     daemon's whole process tree.
 //   - BenchmarkReproFailbackFalseDeath (HB_REPRO=1 only): reproduces a bug
 //     these benchmarks found (see docs/benchmarks-resources.md).
 //
