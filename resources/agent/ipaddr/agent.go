@@ -81,6 +81,9 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	}
 	err = h.AddrAdd(t.link, a)
 	if err == nil {
+		if sn, _ := snapFor(t.link, family(v.addr)); sn != nil {
+			sn.added(*a)
+		}
 		return true, nil
 	}
 	if !errors.Is(err, unix.EEXIST) {
@@ -104,6 +107,9 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	if err := h.AddrAdd(t.link, a); err != nil {
 		return false, nlErr(fmt.Sprintf("add %s to %s", t.prefix, t.link.Attrs().Name), err)
 	}
+	if sn, _ := snapFor(t.link, family(v.addr)); sn != nil {
+		sn.added(*a)
+	}
 	return true, nil
 }
 
@@ -118,14 +124,16 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 		return nil
 	}
 	// The announcer checks that the address is still ours before every
-	// background round, with its own netlink socket: it is opened here, in
-	// the caller's network namespace, which the goroutine does not inherit.
-	ah, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err == nil {
-		err = ah.SetSocketTimeout(maxSendWait)
-		if err != nil {
-			ah.Close()
-		}
+	// background round, in the interface's shared address list (one dump
+	// per interface every snapAge for all its VIPs), with a netlink socket
+	// shared by the interface's announcers: opened here, in the caller's
+	// network namespace, which the goroutine does not inherit.
+	link := t.link
+	sn, _ := snapFor(link, family(v.addr))
+	if sn == nil {
+		err = errors.New("cannot tell the network namespace")
+	} else {
+		err = sn.acquire()
 	}
 	if err != nil {
 		_ = s.close()
@@ -133,10 +141,10 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 		v.logf("not announced: netlink: %v", err)
 		return nil
 	}
-	link := t.link
 	var gone atomic.Bool
 	held := func() bool {
-		have, err := v.findOnLink(ah, link)
+		as, err := sn.list(nil, link, family(v.addr), snapAge)
+		have := matching(as, v.addr)
 		ok := err == nil && len(have) > 0 && have[0].Flags&unix.IFA_F_DADFAILED == 0
 		if !ok && !gone.Swap(true) {
 			if err != nil {
@@ -149,7 +157,7 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 		}
 		return ok
 	}
-	a := newAnnouncer(s, v.opts, held, v.sent, func() { _ = s.close(); ah.Close() })
+	a := newAnnouncer(s, v.opts, held, v.sent, func() { _ = s.close(); sn.release() })
 	a.ifindex = link.Attrs().Index
 	var deadline time.Time
 	if dl, ok := ctx.Deadline(); ok {
@@ -249,14 +257,20 @@ func (v *VIP) Stop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	have, err := v.findOnLink(h, t.link)
+	// The interface's shared address list, kept up to date with our own
+	// adds and deletes: the VIPs of a group stop with one dump, not one each.
+	have, err := v.onLink(h, t.link, stopAge)
 	if err != nil {
 		return err
 	}
+	sn, _ := snapFor(t.link, family(v.addr))
 	for _, a := range have {
 		if err := h.AddrDel(t.link, delAddr(a)); err != nil && !isAbsent(err) {
 			return nlErr(fmt.Sprintf("remove %s from %s", a.IPNet, t.link.Attrs().Name), err)
 		}
+	}
+	if sn != nil {
+		sn.removed(v.addr)
 	}
 	return nil
 }

@@ -64,6 +64,7 @@ func listAddrs(h *netlink.Handle, link netlink.Link, fam int) ([]netlink.Addr, e
 	var err error
 	for range dumpRetries {
 		var as []netlink.Addr
+		dumps.Add(1)
 		as, err = h.AddrList(link, fam)
 		if err == nil {
 			return as, nil
@@ -182,9 +183,16 @@ func findInterface(h *netlink.Handle, addr netip.Addr, who string) (string, int,
 }
 
 // subnetBits is the prefix length of addr on link if it is there already,
-// else that of the longest subnet of link that contains addr.
+// else that of the longest subnet of link that contains addr (from the
+// interface's shared address list: the VIPs of a group resolve with one dump).
 func subnetBits(h *netlink.Handle, link netlink.Link, addr netip.Addr) (int, bool, error) {
-	addrs, err := listAddrs(h, link, family(addr))
+	var addrs []netlink.Addr
+	var err error
+	if s, _ := snapFor(link, family(addr)); s != nil {
+		addrs, err = s.list(h, link, family(addr), snapAge)
+	} else {
+		addrs, err = listAddrs(h, link, family(addr))
+	}
 	if err != nil {
 		return 0, false, err
 	}
@@ -259,17 +267,26 @@ func (v *VIP) resolve(h *netlink.Handle) (target, error) {
 	return target{link: link, prefix: p, brd: v.broadcastFor(p)}, nil
 }
 
-// findOnLink returns the link's addresses equal to the VIP.
+// findOnLink returns the link's addresses equal to the VIP, dumped now (and
+// the interface's shared list refreshed).
 func (v *VIP) findOnLink(h *netlink.Handle, link netlink.Link) ([]netlink.Addr, error) {
-	addrs, err := listAddrs(h, link, family(v.addr))
+	return v.onLink(h, link, 0)
+}
+
+// onLink returns the link's addresses equal to the VIP from the
+// interface's shared list when it is younger than maxAge, else from a dump
+// with h (nil: the announcers' shared handle).
+func (v *VIP) onLink(h *netlink.Handle, link netlink.Link, maxAge time.Duration) ([]netlink.Addr, error) {
+	fam := family(v.addr)
+	var addrs []netlink.Addr
+	var err error
+	if s, _ := snapFor(link, fam); s != nil {
+		addrs, err = s.list(h, link, fam, maxAge)
+	} else {
+		addrs, err = listAddrs(h, link, fam)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var out []netlink.Addr
-	for _, a := range addrs {
-		if p, ok := addrPrefix(a); ok && p.Addr() == v.addr {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return matching(addrs, v.addr), nil
 }
