@@ -56,7 +56,7 @@ func (v *VIP) open(ctx context.Context) (h *netlink.Handle, t target, err error)
 	if h, err = newHandle(ctx); err != nil {
 		return nil, target{}, err
 	}
-	if t, err = v.resolve(h); err != nil {
+	if t, err = v.resolve(h, snapAge); err != nil {
 		h.Close()
 		return nil, target{}, err
 	}
@@ -81,7 +81,7 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	}
 	err = h.AddrAdd(t.link, a)
 	if err == nil {
-		if sn, _ := snapFor(t.link, family(v.addr)); sn != nil {
+		if sn := snapFor(t.ns, t.link, family(v.addr)); sn != nil {
 			sn.added(*a)
 		}
 		return true, nil
@@ -91,7 +91,7 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	}
 	// Present already. An IPv6 address whose DAD failed (added by someone
 	// else without NODAD while the peer still held it) is unusable: replace.
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, err
 	}
@@ -107,7 +107,7 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	if err := h.AddrAdd(t.link, a); err != nil {
 		return false, nlErr(fmt.Sprintf("add %s to %s", t.prefix, t.link.Attrs().Name), err)
 	}
-	if sn, _ := snapFor(t.link, family(v.addr)); sn != nil {
+	if sn := snapFor(t.ns, t.link, family(v.addr)); sn != nil {
 		sn.added(*a)
 	}
 	return true, nil
@@ -117,7 +117,7 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 // background burst. It fails only when ctx is done.
 func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 	name := t.link.Attrs().Name
-	s, err := newSender(t.link, v.addr)
+	s, err := newSender(t.ns, t.link, v.addr)
 	if err != nil {
 		v.errs.Add(1)
 		v.logf("not announced: %v", err)
@@ -129,7 +129,7 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 	// shared by the interface's announcers: opened here, in the caller's
 	// network namespace, which the goroutine does not inherit.
 	link := t.link
-	sn, _ := snapFor(link, family(v.addr))
+	sn := snapFor(t.ns, link, family(v.addr))
 	if sn == nil {
 		err = errors.New("cannot tell the network namespace")
 	} else {
@@ -210,7 +210,7 @@ func (v *VIP) Announce(ctx context.Context) error {
 		return err
 	}
 	defer h.Close()
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (v *VIP) Stop(ctx context.Context) error {
 		return err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, snapAge)
 	if errors.Is(err, ErrNoInterface) {
 		return nil
 	}
@@ -259,11 +259,11 @@ func (v *VIP) Stop(ctx context.Context) error {
 	}
 	// The interface's shared address list, kept up to date with our own
 	// adds and deletes: the VIPs of a group stop with one dump, not one each.
-	have, err := v.onLink(h, t.link, stopAge)
+	have, err := v.onLink(h, t, stopAge)
 	if err != nil {
 		return err
 	}
-	sn, _ := snapFor(t.link, family(v.addr))
+	sn := snapFor(t.ns, t.link, family(v.addr))
 	for _, a := range have {
 		if err := h.AddrDel(t.link, delAddr(a)); err != nil && !isAbsent(err) {
 			return nlErr(fmt.Sprintf("remove %s from %s", a.IPNet, t.link.Attrs().Name), err)
@@ -285,14 +285,14 @@ func (v *VIP) Status(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, 0)
 	if errors.Is(err, ErrNoInterface) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, err
 	}
@@ -327,7 +327,7 @@ func (v *VIP) Monitor(ctx context.Context) (ok bool, reason string, err error) {
 		return false, "", err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, 0)
 	if errors.Is(err, ErrNoInterface) {
 		return false, "its interface is gone", nil
 	}
@@ -341,7 +341,7 @@ func (v *VIP) Monitor(ctx context.Context) (ok bool, reason string, err error) {
 	case a.RawFlags&unix.IFF_RUNNING == 0:
 		return false, "interface " + a.Name + " has no carrier", nil
 	}
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, "", err
 	}

@@ -50,7 +50,7 @@ type garpSender struct {
 // newGARPSender builds the VIP's packets and takes the interface's shared
 // ARP socket. The VIP must already be on the interface (arp.New insists on
 // an IPv4 address there).
-func newGARPSender(ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
+func newGARPSender(ns nsRef, ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
 	req, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, vip, make(net.HardwareAddr, len(ifi.HardwareAddr)), vip)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func newGARPSender(ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := sharedARP(ifi)
+	c, err := sharedARP(ns, ifi)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func linkInterface(l netlink.Link) *net.Interface {
 // newSender opens the announcement socket for vip on link. It returns nil
 // and a reason when the link cannot carry announcements (no Ethernet
 // address, NOARP, loopback).
-func newSender(link netlink.Link, vip netip.Addr) (sender, error) {
+func newSender(ns nsRef, link netlink.Link, vip netip.Addr) (sender, error) {
 	ifi := linkInterface(link)
 	switch {
 	case ifi.Flags&net.FlagLoopback != 0:
@@ -147,7 +147,7 @@ func newSender(link netlink.Link, vip netip.Addr) (sender, error) {
 		return nil, fmt.Errorf("interface %s has no Ethernet address (%q): cannot announce", ifi.Name, ifi.HardwareAddr)
 	}
 	if vip.Is4() {
-		s, err := newGARPSender(ifi, vip)
+		s, err := newGARPSender(ns, ifi, vip)
 		if err != nil {
 			return nil, fmt.Errorf("gratuitous ARP on %s: %w", ifi.Name, err)
 		}

@@ -37,13 +37,70 @@ const stopAge = 100 * time.Millisecond
 // nsKey identifies a network namespace (device and inode of its nsfs file).
 type nsKey struct{ dev, ino uint64 }
 
-// currentNS is the calling thread's network namespace.
-func currentNS() (nsKey, bool) {
+// nsRef is the namespace of an operation; ok is false when it could not
+// be told (then nothing is shared).
+type nsRef struct {
+	key nsKey
+	ok  bool
+}
+
+// currentNS is the calling thread's network namespace (a stat in procfs:
+// an operation asks once).
+func currentNS() nsRef {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
-		return nsKey{}, false
+		return nsRef{}
 	}
-	return nsKey{uint64(st.Dev), st.Ino}, true //nolint:unconvert // Dev's type differs between architectures
+	return nsRef{nsKey{uint64(st.Dev), st.Ino}, true} //nolint:unconvert // Dev's type differs between architectures
+}
+
+// linkEntry is a recently looked-up interface.
+type linkEntry struct {
+	link netlink.Link
+	at   time.Time
+}
+
+var links = struct {
+	mu sync.Mutex
+	m  map[linkKey]linkEntry
+}{m: map[linkKey]linkEntry{}}
+
+type linkKey struct {
+	ns   nsKey
+	name string
+}
+
+// cachedLink looks the interface up, or takes a lookup younger than maxAge
+// (the VIPs of a group look their interface up once per snapAge).
+func cachedLink(h *netlink.Handle, ns nsRef, name string, maxAge time.Duration) (netlink.Link, bool, error) {
+	k := linkKey{ns.key, name}
+	if ns.ok && maxAge > 0 {
+		links.mu.Lock()
+		e, ok := links.m[k]
+		links.mu.Unlock()
+		if ok && time.Since(e.at) < maxAge {
+			return e.link, true, nil
+		}
+	}
+	l, found, err := linkByName(h, name)
+	if err != nil || !ns.ok {
+		return l, found, err
+	}
+	links.mu.Lock()
+	defer links.mu.Unlock()
+	if !found {
+		delete(links.m, k)
+		return l, found, err
+	}
+	if len(links.m) > 64 {
+		for ok, e := range links.m {
+			if time.Since(e.at) > time.Second {
+				delete(links.m, ok)
+			}
+		}
+	}
+	links.m[k] = linkEntry{l, time.Now()}
+	return l, found, err
 }
 
 // dumps counts address dumps (tests).
@@ -72,12 +129,11 @@ var snaps = struct {
 // snapFor returns the shared list of link's addresses of fam in the calling
 // thread's namespace; nil when the namespace cannot be told (then callers
 // dump for themselves).
-func snapFor(link netlink.Link, fam int) (*addrSnap, snapKey) {
-	ns, ok := currentNS()
-	if !ok {
-		return nil, snapKey{}
+func snapFor(ns nsRef, link netlink.Link, fam int) *addrSnap {
+	if !ns.ok {
+		return nil
 	}
-	k := snapKey{ns, link.Attrs().Index, fam}
+	k := snapKey{ns.key, link.Attrs().Index, fam}
 	snaps.mu.Lock()
 	defer snaps.mu.Unlock()
 	s := snaps.m[k]
@@ -95,7 +151,7 @@ func snapFor(link netlink.Link, fam int) (*addrSnap, snapKey) {
 		s = &addrSnap{}
 		snaps.m[k] = s
 	}
-	return s, k
+	return s
 }
 
 // list returns the link's addresses, from the shared list when it is younger
@@ -209,12 +265,13 @@ var arpConns = struct {
 	m  map[snapKey]*arpConn
 }{m: map[snapKey]*arpConn{}}
 
-// sharedARP returns the ARP socket of ifi in the calling thread's namespace,
+// sharedARP returns the ARP socket of ifi in namespace ns (the calling
+// thread's),
 // opening it for the first VIP (the VIP must already be on the interface:
 // arp.New insists on an IPv4 address there).
-func sharedARP(ifi *net.Interface) (*arpConn, error) {
-	ns, ok := currentNS()
-	k := snapKey{ns, ifi.Index, 0}
+func sharedARP(ns nsRef, ifi *net.Interface) (*arpConn, error) {
+	ok := ns.ok
+	k := snapKey{ns.key, ifi.Index, 0}
 	arpConns.mu.Lock()
 	defer arpConns.mu.Unlock()
 	if c := arpConns.m[k]; ok && c != nil {
