@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hasuite/hasuite/internal/testbed"
+	"github.com/hasuite/hasuite/test/internal/e2ekit"
 )
 
 // The side-by-side benchmark (issue 17, item 5): ours, keepalived and
@@ -142,7 +143,7 @@ func BenchmarkSideBySide(b *testing.B) {
 			"keepalived":      dpkgVersion("keepalived"),
 			"Heartbeat 3.0.6": dpkgVersion("heartbeat"),
 		},
-		Systems: []string{"hasuite", "keepalived", "Heartbeat 3.0.6"},
+		Systems: []string{"hasuite", "hasuite (service managed)", "keepalived", "Heartbeat 3.0.6"},
 	}
 	sbs.Unlock()
 	b.Cleanup(func() {
@@ -160,6 +161,24 @@ func BenchmarkSideBySide(b *testing.B) {
 			c.n1 = newOurNode(b, n.bin, c.h1, "node1", addr2, c.vips)
 			c.n2 = newOurNode(b, n.bin, c.h2, "node2", addr1, c.vips)
 			sideBySide(b, "hasuite", n, &ourPair{c})
+		}
+	})
+	b.Run("hasuite-service", func(b *testing.B) {
+		for range b.N {
+			n := newNet3(b, binaries(b))
+			n.httpd1.Kill()
+			n.httpd2.Kill()
+			n.managed = true
+			c := &ourCluster{net3: n, vips: vipAddrs(1)}
+			c.n1 = newOurNode(b, n.bin, c.h1, "node1", addr2, c.vips)
+			c.n2 = newOurNode(b, n.bin, c.h2, "node2", addr1, c.vips)
+			for _, nd := range []*ourNode{c.n1, c.n2} {
+				e2ekit.WriteFile(b, filepath.Join(nd.ConfDir, "haresources"),
+					fmt.Sprintf("node1 %s/24/eth0 httpd\n", firstVIP), 0o644)
+				e2ekit.WriteFile(b, filepath.Join(nd.ConfDir, "resource.d", "httpd"),
+					httpdScript(filepath.Join(n.bin, "httpd"), nd.Name, filepath.Join(nd.Dir, "httpd.pid")), 0o755)
+			}
+			sideBySide(b, "hasuite (service managed)", n, &ourPair{c})
 		}
 	})
 	if os.Getenv("HB_CMP") == "0" {
@@ -320,6 +339,9 @@ func anomalies(n int) string {
 	if n == 0 {
 		return ""
 	}
+	if n == 1 {
+		return "[1 anomaly]"
+	}
 	return fmt.Sprintf("[%d anomalies]", n)
 }
 
@@ -429,4 +451,39 @@ func hasuiteVersion() string {
 		return v
 	}
 	return cmdOut("git", "describe", "--always", "--dirty")
+}
+
+// httpdScript is a Heartbeat resource.d script for the demo HTTP server:
+// start returns once it accepts connections, stop kills it, status says
+// running or stopped.
+func httpdScript(bin, node, pidfile string) string {
+	return fmt.Sprintf(`#!/bin/bash
+# benchres: the demo HTTP server, managed by the cluster
+PIDF=%q
+# ours only: the pid file outlives a power-off, its number may be reused
+running() {
+	pid=$(cat "$PIDF" 2>/dev/null) || return 1
+	[ "$(readlink /proc/"$pid"/ns/net 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] &&
+		tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "-node %s -listen"
+}
+case "$1" in
+start)
+	running && exit 0
+	setsid %q -node %s -listen :80 </dev/null >/dev/null 2>&1 &
+	echo $! >"$PIDF"
+	for _ in $(seq 1000); do
+		(exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null && exit 0
+		sleep 0.001
+	done
+	exit 1 ;;
+stop)
+	running && kill -9 "$(cat "$PIDF")"
+	rm -f "$PIDF"
+	exit 0 ;;
+status)
+	if running; then echo running; else echo stopped; fi
+	exit 0 ;;
+esac
+exit 0
+`, pidfile, node, bin, node)
 }
