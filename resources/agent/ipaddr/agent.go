@@ -222,10 +222,15 @@ func (v *VIP) Announce(ctx context.Context) error {
 		if dl, ok := ctx.Deadline(); ok {
 			deadline = dl
 		}
-		if err := v.ann.round(deadline); err != nil {
+		err := v.ann.round(deadline)
+		// The rest of the burst even when the first round failed: after a
+		// partition the link may be coming back up (ENETDOWN for a moment),
+		// and without the burst nothing would announce the address again
+		// until the refresh, while the client still sends to the peer.
+		v.ann.burst()
+		if err != nil {
 			return fmt.Errorf("ipaddr: %s: announce: %w", v.name, err)
 		}
-		v.ann.burst()
 		return nil
 	}
 	if err := v.stopAnnouncer(ctx); err != nil {

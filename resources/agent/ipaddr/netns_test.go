@@ -845,3 +845,27 @@ func TestGroupOf100SharesAddressWork(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after the stops", base, n)
 	}
 }
+
+// TestAnnounceWhileLinkComesBack: a re-announcement (after a partition
+// healed) whose first round fails because the link is not up yet still
+// sends the rest of its burst, which reaches the peer once the link is up.
+func TestAnnounceWhileLinkComesBack(t *testing.T) {
+	p := newPair(t)
+	nodeMAC := macOf(t, p.node, "eth0")
+	v := mustNew(t, haresources.IPSpec{Addr: vip4, Bits: 24, Iface: "eth0"},
+		Options{GARPCount: 10, GARPInterval: 50 * time.Millisecond})
+	start(t, p.node, v)
+	waitUntil(2*time.Second, func() bool { return v.Stats().Rounds >= 10 }) // the first burst is over
+	p.node.LinkDown("eth0")
+	setNeigh(t, p.peer, "eth0", vip4, staleMAC)
+	var err error
+	if derr := p.node.Do(func() error { err = v.Announce(testCtx(t)); return nil }); derr != nil {
+		t.Fatal(derr)
+	}
+	if err == nil {
+		t.Fatal("Announce on a down link succeeded")
+	}
+	p.node.LinkUp("eth0")
+	waitNeigh(t, p.peer, vip4, nodeMAC, 3*time.Second)
+	stop(t, p.node, v)
+}
