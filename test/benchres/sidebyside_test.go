@@ -278,6 +278,9 @@ func sideBySide(b *testing.B, system string, n *net3, p sbsPair) {
 		}
 		ret = append(ret, ms(m.out.gap))
 		b.Logf("%s: node1's link back: %v", system, m)
+		if m.out.gap > time.Second {
+			b.Logf("%s: an outage over 1 s after the partition healed; the logs:\n%s", system, p.logs())
+		}
 	}
 	sbsSample(b, system, "links return (partition healed)", "ms", ret, anomalies(retBad))
 
