@@ -3,7 +3,11 @@
 #   make build   every binary into bin/ (static: no libc, smaller footprint)
 #   make test    unit, simulator and netns end-to-end tests (root; installs test deps)
 #   make e2e     only the end-to-end tests
-#   make bench   performance figures (netns; takes several minutes)
+#   make bench   the side-by-side benchmark: ours, keepalived and Heartbeat
+#                3.0.6 through the same scenarios, and the 100-VIP false-death
+#                count; table build/bench.md, chart docs/bench-compare.png
+#                (netns, root; BENCH_QUICK=1 for a short check of the harness)
+#   make bench-all every benchmark of test/bench and test/benchres (long)
 #   make demo    a two-node cluster in network namespaces, a killed peer detected
 #   make install binaries into $(DESTDIR)$(PREFIX), and the systemd unit or
 #                the SysV init script (INIT=auto|systemd|sysv|both)
@@ -38,7 +42,7 @@ GOMD2MAN  ?= go-md2man
 # The man pages: docs/man/<page>.<section>.md -> build/man/<page>.<section>.
 MANPAGES  := $(patsubst docs/man/%.md,build/man/%,$(wildcard docs/man/*.md))
 
-.PHONY: all build test unit e2e bench demo install fuzz lint deps clean man deb
+.PHONY: all build test unit e2e bench bench-all demo install fuzz lint deps clean man deb
 
 all: build
 
@@ -76,7 +80,15 @@ unit: lint
 e2e: deps build
 	$(GO) test -count=1 -timeout 20m -v ./test/e2e/
 
+BENCH_JSON ?= $(CURDIR)/build/bench.json
+
 bench: deps build
+	mkdir -p build
+	BENCH_JSON=$(BENCH_JSON) $(GO) test -p 1 -count=1 -timeout 60m -run '^$$' -bench 'SideBySide|FalseDeathsVIP100' -benchtime 1x -v ./test/benchres/ | tee build/bench.log
+	cd test/benchreport && $(GO) run . -in $(BENCH_JSON) -md $(CURDIR)/build/bench.md -png $(CURDIR)/docs/bench-compare.png
+	cat build/bench.md
+
+bench-all: deps build
 	$(GO) test -p 1 -count=1 -timeout 90m -run '^$$' -bench . -benchtime 1x -v ./test/bench/ ./test/benchres/
 
 demo: build

@@ -66,6 +66,9 @@ type net3 struct {
 	bin             string
 	hostsByName     map[string]*testbed.Host
 	httpdByHostName map[string]**testbed.Proc
+	// managed: the cluster starts and stops the HTTP server itself (a
+	// resource of its group); startHTTPD does nothing.
+	managed bool
 }
 
 func newNet3(b *testing.B, bin string) *net3 {
@@ -108,6 +111,9 @@ func macOf(b *testing.B, h *testbed.Host) net.HardwareAddr {
 // power-off) and waits until it answers on the node's own address.
 func (n *net3) startHTTPD(b *testing.B, node string) {
 	b.Helper()
+	if n.managed {
+		return
+	}
 	h := n.hostsByName[node]
 	*n.httpdByHostName[node] = h.Start(b, filepath.Join(n.bin, "httpd"), "-node", node, "-listen", ":80")
 	own := addr1

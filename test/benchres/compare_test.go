@@ -300,6 +300,12 @@ func lastLines(s string, n int) string {
 }
 
 func benchRealHB(b *testing.B) {
+	n, p := newRealPair(b)
+	benchRef(b, n, p, "hb_standby")
+}
+
+// newRealPair sets up (does not start) a pair of the real Heartbeat 3.0.6.
+func newRealPair(b *testing.B) (*net3, *realPair) {
 	testbed.RequireRealHeartbeat(b)
 	hbStandby := "/usr/share/heartbeat/hb_standby"
 	if _, err := os.Stat(hbStandby); err != nil {
@@ -313,7 +319,7 @@ func benchRealHB(b *testing.B) {
 		"node1": {Node: "node1", HACF: realHACF(addr2), Authkeys: keys, Haresources: res},
 		"node2": {Node: "node2", HACF: realHACF(addr1), Authkeys: keys, Haresources: res},
 	}
-	benchRef(b, n, p, "hb_standby")
+	return n, p
 }
 
 // ---------------------------------------------------------------------------
@@ -321,9 +327,19 @@ func benchRealHB(b *testing.B) {
 
 func keepalivedConf(node, self, peer string, prio int) string {
 	return fmt.Sprintf(`# benchres: VRRPv3, the shortest advert interval keepalived accepts
+# and a track script that checks the service (the demo httpd) every second
 global_defs {
     router_id %s
     vrrp_version 3
+    script_user root
+    enable_script_security
+}
+vrrp_script chk_httpd {
+    script "/bin/bash -c 'exec 3<>/dev/tcp/%s/80'"
+    interval 1
+    timeout 1
+    fall 2
+    rise 1
 }
 vrrp_instance VI_1 {
     state BACKUP
@@ -338,8 +354,11 @@ vrrp_instance VI_1 {
     virtual_ipaddress {
         %s/24 dev eth0
     }
+    track_script {
+        chk_httpd
+    }
 }
-`, node, prio, self, peer, firstVIP)
+`, node, self, prio, self, peer, firstVIP)
 }
 
 type kaPair struct {
@@ -409,6 +428,12 @@ func (p *kaPair) logs() string {
 }
 
 func benchKeepalived(b *testing.B) {
+	n, p := newKeepalivedPair(b)
+	benchRef(b, n, p, "graceful stop")
+}
+
+// newKeepalivedPair sets up (does not start) a keepalived pair.
+func newKeepalivedPair(b *testing.B) (*net3, *kaPair) {
 	if _, err := exec.LookPath("keepalived"); err != nil {
 		testbed.Unavailable(b, "keepalived is not installed (apt-get install keepalived): %v", err)
 	}
@@ -427,5 +452,5 @@ func benchKeepalived(b *testing.B) {
 		}
 		p.dir[node] = d
 	}
-	benchRef(b, n, p, "graceful stop")
+	return n, p
 }

@@ -27,7 +27,15 @@
 //     (keepalive 10ms, deadtime 50ms).
 //   - BenchmarkCompare: power-off, graceful-switchover and failback outages
 //     of the real Heartbeat 3.0.6 (IPaddr2) and of keepalived 2.2.7 (VRRPv3,
-//     unicast), measured the same way.
+//     unicast, a track script), measured the same way.
+//   - BenchmarkSideBySide (make bench): ours (VIP only, the service on both
+//     nodes), keepalived and Heartbeat 3.0.6 through the same scenarios
+//     (idle CPU and RSS, power-off, failback, links returning after a
+//     partition, daemon SIGKILL, graceful switchover); min / median / max
+//     per system and scenario into a JSON file (BENCH_JSON) that
+//     test/benchreport renders as a Markdown table and a PNG chart.
+//   - BenchmarkFalseDeathsVIP100 (make bench): false deaths in hb_standby
+//     moves of a 100-VIP group at deadtime 50ms with CPU hogs running.
 //   - BenchmarkCheckFailover/hasuite-100ms, /hasuite-1s and /keepalived-1s:
 //     from a check starting to fail on the active node (fall 2) to the
 //     client's first answer from the peer; keepalived with a vrrp_script
@@ -46,7 +54,9 @@
 // Environment knobs: HB_TRIALS (trials per figure, default 20),
 // HB_CMP_TRIALS (comparison trials, default 10), HB_BIN (a directory with
 // already built heartbeat, cl_status, hactl, hb_standby, hb_takeover and
-// httpd), HB_CMP=0 (skip the comparison).
+// httpd), HB_CMP=0 (skip the comparison), BENCH_QUICK=1 (few trials and
+// short runs, to check the harness), BENCH_JSON, BENCH_VERSION,
+// HB_FD_SWITCHES, HB_FD_HOGS, HB_CPUPROFILE (docs/benchmarks.md).
 //
 // docs/benchmarks-resources.md has the figures measured and the method.
 package benchres

@@ -56,7 +56,7 @@ func (v *VIP) open(ctx context.Context) (h *netlink.Handle, t target, err error)
 	if h, err = newHandle(ctx); err != nil {
 		return nil, target{}, err
 	}
-	if t, err = v.resolve(h); err != nil {
+	if t, err = v.resolve(h, snapAge); err != nil {
 		h.Close()
 		return nil, target{}, err
 	}
@@ -81,6 +81,9 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	}
 	err = h.AddrAdd(t.link, a)
 	if err == nil {
+		if sn := snapFor(t.ns, t.link, family(v.addr)); sn != nil {
+			sn.added(*a)
+		}
 		return true, nil
 	}
 	if !errors.Is(err, unix.EEXIST) {
@@ -88,7 +91,7 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	}
 	// Present already. An IPv6 address whose DAD failed (added by someone
 	// else without NODAD while the peer still held it) is unusable: replace.
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, err
 	}
@@ -104,6 +107,9 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 	if err := h.AddrAdd(t.link, a); err != nil {
 		return false, nlErr(fmt.Sprintf("add %s to %s", t.prefix, t.link.Attrs().Name), err)
 	}
+	if sn := snapFor(t.ns, t.link, family(v.addr)); sn != nil {
+		sn.added(*a)
+	}
 	return true, nil
 }
 
@@ -111,21 +117,23 @@ func (v *VIP) ensureAddr(h *netlink.Handle, t target, label string) (added bool,
 // background burst. It fails only when ctx is done.
 func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 	name := t.link.Attrs().Name
-	s, err := newSender(t.link, v.addr)
+	s, err := newSender(t.ns, t.link, v.addr)
 	if err != nil {
 		v.errs.Add(1)
 		v.logf("not announced: %v", err)
 		return nil
 	}
 	// The announcer checks that the address is still ours before every
-	// background round, with its own netlink socket: it is opened here, in
-	// the caller's network namespace, which the goroutine does not inherit.
-	ah, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err == nil {
-		err = ah.SetSocketTimeout(maxSendWait)
-		if err != nil {
-			ah.Close()
-		}
+	// background round, in the interface's shared address list (one dump
+	// per interface every snapAge for all its VIPs), with a netlink socket
+	// shared by the interface's announcers: opened here, in the caller's
+	// network namespace, which the goroutine does not inherit.
+	link := t.link
+	sn := snapFor(t.ns, link, family(v.addr))
+	if sn == nil {
+		err = errors.New("cannot tell the network namespace")
+	} else {
+		err = sn.acquire()
 	}
 	if err != nil {
 		_ = s.close()
@@ -133,10 +141,10 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 		v.logf("not announced: netlink: %v", err)
 		return nil
 	}
-	link := t.link
 	var gone atomic.Bool
 	held := func() bool {
-		have, err := v.findOnLink(ah, link)
+		as, err := sn.list(nil, link, family(v.addr), snapAge)
+		have := matching(as, v.addr)
 		ok := err == nil && len(have) > 0 && have[0].Flags&unix.IFA_F_DADFAILED == 0
 		if !ok && !gone.Swap(true) {
 			if err != nil {
@@ -149,7 +157,7 @@ func (v *VIP) startAnnouncer(ctx context.Context, t target) error {
 		}
 		return ok
 	}
-	a := newAnnouncer(s, v.opts, held, v.sent, func() { _ = s.close(); ah.Close() })
+	a := newAnnouncer(s, v.opts, held, v.sent, func() { _ = s.close(); sn.release() })
 	a.ifindex = link.Attrs().Index
 	var deadline time.Time
 	if dl, ok := ctx.Deadline(); ok {
@@ -202,7 +210,7 @@ func (v *VIP) Announce(ctx context.Context) error {
 		return err
 	}
 	defer h.Close()
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return err
 	}
@@ -214,10 +222,15 @@ func (v *VIP) Announce(ctx context.Context) error {
 		if dl, ok := ctx.Deadline(); ok {
 			deadline = dl
 		}
-		if err := v.ann.round(deadline); err != nil {
+		err := v.ann.round(deadline)
+		// The rest of the burst even when the first round failed: after a
+		// partition the link may be coming back up (ENETDOWN for a moment),
+		// and without the burst nothing would announce the address again
+		// until the refresh, while the client still sends to the peer.
+		v.ann.burst()
+		if err != nil {
 			return fmt.Errorf("ipaddr: %s: announce: %w", v.name, err)
 		}
-		v.ann.burst()
 		return nil
 	}
 	if err := v.stopAnnouncer(ctx); err != nil {
@@ -242,21 +255,27 @@ func (v *VIP) Stop(ctx context.Context) error {
 		return err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, snapAge)
 	if errors.Is(err, ErrNoInterface) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	have, err := v.findOnLink(h, t.link)
+	// The interface's shared address list, kept up to date with our own
+	// adds and deletes: the VIPs of a group stop with one dump, not one each.
+	have, err := v.onLink(h, t, stopAge)
 	if err != nil {
 		return err
 	}
+	sn := snapFor(t.ns, t.link, family(v.addr))
 	for _, a := range have {
 		if err := h.AddrDel(t.link, delAddr(a)); err != nil && !isAbsent(err) {
 			return nlErr(fmt.Sprintf("remove %s from %s", a.IPNet, t.link.Attrs().Name), err)
 		}
+	}
+	if sn != nil {
+		sn.removed(v.addr)
 	}
 	return nil
 }
@@ -271,14 +290,14 @@ func (v *VIP) Status(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, 0)
 	if errors.Is(err, ErrNoInterface) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, err
 	}
@@ -313,7 +332,7 @@ func (v *VIP) Monitor(ctx context.Context) (ok bool, reason string, err error) {
 		return false, "", err
 	}
 	defer h.Close()
-	t, err := v.resolve(h)
+	t, err := v.resolve(h, 0)
 	if errors.Is(err, ErrNoInterface) {
 		return false, "its interface is gone", nil
 	}
@@ -327,7 +346,7 @@ func (v *VIP) Monitor(ctx context.Context) (ok bool, reason string, err error) {
 	case a.RawFlags&unix.IFF_RUNNING == 0:
 		return false, "interface " + a.Name + " has no carrier", nil
 	}
-	have, err := v.findOnLink(h, t.link)
+	have, err := v.findOnLink(h, t)
 	if err != nil {
 		return false, "", err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/ndp"
-	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/bpf"
 	"golang.org/x/net/ipv6"
@@ -44,14 +43,14 @@ var dropAll = func() []bpf.RawInstruction {
 // gratuitous reply (target hardware ff:ff:ff:ff:ff:ff), both to the Ethernet
 // broadcast address. Linux neighbours update an existing entry on either.
 type garpSender struct {
-	mu       sync.Mutex
-	c        *arp.Client
+	c        *arpConn // shared by the VIPs of the interface
 	req, rep *arp.Packet
 }
 
-// newGARPSender opens an ARP client on ifi. The VIP must already be on the
-// interface (arp.New insists on an IPv4 address there).
-func newGARPSender(ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
+// newGARPSender builds the VIP's packets and takes the interface's shared
+// ARP socket. The VIP must already be on the interface (arp.New insists on
+// an IPv4 address there).
+func newGARPSender(ns nsRef, ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
 	req, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, vip, make(net.HardwareAddr, len(ifi.HardwareAddr)), vip)
 	if err != nil {
 		return nil, err
@@ -60,35 +59,30 @@ func newGARPSender(ifi *net.Interface, vip netip.Addr) (*garpSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := packet.Listen(ifi, packet.Raw, int(ethernet.EtherTypeARP), &packet.Config{Filter: dropAll})
+	c, err := sharedARP(ns, ifi)
 	if err != nil {
-		return nil, err
-	}
-	c, err := arp.New(ifi, pc)
-	if err != nil {
-		_ = pc.Close()
 		return nil, err
 	}
 	return &garpSender{c: c, req: req, rep: rep}, nil
 }
 
 func (g *garpSender) send(deadline time.Time) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if err := g.c.SetWriteDeadline(deadline); err != nil {
+	g.c.mu.Lock()
+	defer g.c.mu.Unlock()
+	if err := g.c.c.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
 	// Try both even when the first fails (a full queue may drain); report
 	// the first error.
-	errReq := g.c.WriteTo(g.req, ethernet.Broadcast)
-	errRep := g.c.WriteTo(g.rep, ethernet.Broadcast)
+	errReq := g.c.c.WriteTo(g.req, ethernet.Broadcast)
+	errRep := g.c.c.WriteTo(g.rep, ethernet.Broadcast)
 	if errReq != nil {
 		return errReq
 	}
 	return errRep
 }
 
-func (g *garpSender) close() error { return g.c.Close() }
+func (g *garpSender) close() error { return g.c.release() }
 
 // naSender sends an unsolicited neighbour advertisement for the VIP with the
 // Override flag and our link-layer address to all nodes (ff02::1), from the
@@ -142,7 +136,7 @@ func linkInterface(l netlink.Link) *net.Interface {
 // newSender opens the announcement socket for vip on link. It returns nil
 // and a reason when the link cannot carry announcements (no Ethernet
 // address, NOARP, loopback).
-func newSender(link netlink.Link, vip netip.Addr) (sender, error) {
+func newSender(ns nsRef, link netlink.Link, vip netip.Addr) (sender, error) {
 	ifi := linkInterface(link)
 	switch {
 	case ifi.Flags&net.FlagLoopback != 0:
@@ -153,7 +147,7 @@ func newSender(link netlink.Link, vip netip.Addr) (sender, error) {
 		return nil, fmt.Errorf("interface %s has no Ethernet address (%q): cannot announce", ifi.Name, ifi.HardwareAddr)
 	}
 	if vip.Is4() {
-		s, err := newGARPSender(ifi, vip)
+		s, err := newGARPSender(ns, ifi, vip)
 		if err != nil {
 			return nil, fmt.Errorf("gratuitous ARP on %s: %w", ifi.Name, err)
 		}

@@ -64,6 +64,7 @@ func listAddrs(h *netlink.Handle, link netlink.Link, fam int) ([]netlink.Addr, e
 	var err error
 	for range dumpRetries {
 		var as []netlink.Addr
+		dumps.Add(1)
 		as, err = h.AddrList(link, fam)
 		if err == nil {
 			return as, nil
@@ -182,9 +183,16 @@ func findInterface(h *netlink.Handle, addr netip.Addr, who string) (string, int,
 }
 
 // subnetBits is the prefix length of addr on link if it is there already,
-// else that of the longest subnet of link that contains addr.
-func subnetBits(h *netlink.Handle, link netlink.Link, addr netip.Addr) (int, bool, error) {
-	addrs, err := listAddrs(h, link, family(addr))
+// else that of the longest subnet of link that contains addr (from the
+// interface's shared address list: the VIPs of a group resolve with one dump).
+func subnetBits(h *netlink.Handle, ns nsRef, link netlink.Link, addr netip.Addr) (int, bool, error) {
+	var addrs []netlink.Addr
+	var err error
+	if s := snapFor(ns, link, family(addr)); s != nil {
+		addrs, err = s.list(h, link, family(addr), snapAge)
+	} else {
+		addrs, err = listAddrs(h, link, family(addr))
+	}
 	if err != nil {
 		return 0, false, err
 	}
@@ -209,6 +217,7 @@ func subnetBits(h *netlink.Handle, link netlink.Link, addr netip.Addr) (int, boo
 
 // target is where the VIP goes, resolved in the current namespace.
 type target struct {
+	ns     nsRef // the calling thread's namespace
 	link   netlink.Link
 	prefix netip.Prefix
 	brd    netip.Addr // invalid: none
@@ -218,7 +227,10 @@ type target struct {
 // caches the interface name and prefix length. An error wrapping
 // ErrNoInterface means the address cannot be on this host (no such
 // interface, no subnet for it): Status and Stop take that as "absent".
-func (v *VIP) resolve(h *netlink.Handle) (target, error) {
+// The interface may come from a lookup younger than maxAge (0: looked up
+// now).
+func (v *VIP) resolve(h *netlink.Handle, maxAge time.Duration) (target, error) {
+	ns := currentNS()
 	name, bits := v.iface, v.bits
 	if name == "" {
 		name = v.spec.Iface
@@ -233,7 +245,7 @@ func (v *VIP) resolve(h *netlink.Handle) (target, error) {
 			bits = b
 		}
 	}
-	link, ok, err := linkByName(h, name)
+	link, ok, err := cachedLink(h, ns, name, maxAge)
 	if err != nil {
 		return target{}, err
 	}
@@ -244,7 +256,7 @@ func (v *VIP) resolve(h *netlink.Handle) (target, error) {
 		bits = v.spec.Bits
 	}
 	if bits == 0 {
-		b, ok, err := subnetBits(h, link, v.addr)
+		b, ok, err := subnetBits(h, ns, link, v.addr)
 		if err != nil {
 			return target{}, err
 		}
@@ -256,20 +268,29 @@ func (v *VIP) resolve(h *netlink.Handle) (target, error) {
 	}
 	v.iface, v.bits = name, bits
 	p := netip.PrefixFrom(v.addr, bits)
-	return target{link: link, prefix: p, brd: v.broadcastFor(p)}, nil
+	return target{ns: ns, link: link, prefix: p, brd: v.broadcastFor(p)}, nil
 }
 
-// findOnLink returns the link's addresses equal to the VIP.
-func (v *VIP) findOnLink(h *netlink.Handle, link netlink.Link) ([]netlink.Addr, error) {
-	addrs, err := listAddrs(h, link, family(v.addr))
+// findOnLink returns the link's addresses equal to the VIP, dumped now (and
+// the interface's shared list refreshed).
+func (v *VIP) findOnLink(h *netlink.Handle, t target) ([]netlink.Addr, error) {
+	return v.onLink(h, t, 0)
+}
+
+// onLink returns the link's addresses equal to the VIP from the
+// interface's shared list when it is younger than maxAge, else from a dump
+// with h (nil: the announcers' shared handle).
+func (v *VIP) onLink(h *netlink.Handle, t target, maxAge time.Duration) ([]netlink.Addr, error) {
+	fam, link := family(v.addr), t.link
+	var addrs []netlink.Addr
+	var err error
+	if s := snapFor(t.ns, link, fam); s != nil {
+		addrs, err = s.list(h, link, fam, maxAge)
+	} else {
+		addrs, err = listAddrs(h, link, fam)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var out []netlink.Addr
-	for _, a := range addrs {
-		if p, ok := addrPrefix(a); ok && p.Addr() == v.addr {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return matching(addrs, v.addr), nil
 }

@@ -777,3 +777,95 @@ func TestStartWithLinkDown(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupOf100SharesAddressWork: the 100 VIPs of a group on one
+// interface add their addresses without any dump, announce from one ARP
+// socket, check "still ours" before their background rounds in a shared
+// address list (a few dumps for all, not one per VIP and round) and stop
+// with one dump.
+func TestGroupOf100SharesAddressWork(t *testing.T) {
+	p := newPair(t)
+	const n = 100
+	vips := make([]*VIP, n)
+	for i := range vips {
+		ip := netip.AddrFrom4([4]byte{198, 18, 0, byte(100 + i)}).String()
+		vips[i] = mustNew(t, haresources.IPSpec{Addr: ip, Bits: 24, Iface: "eth0"},
+			Options{GARPCount: 3, GARPInterval: 200 * time.Millisecond})
+	}
+	setNeigh(t, p.peer, "eth0", "198.18.0.199", staleMAC)
+	base := runtime.NumGoroutine()
+	d0, s0 := dumps.Load(), packetSockets.Load()
+	t0 := time.Now() // background rounds (and their checks) begin 200 ms after a VIP's start
+	for _, v := range vips {
+		start(t, p.node, v)
+	}
+	if d := dumps.Load() - d0; d != 0 && time.Since(t0) < 200*time.Millisecond {
+		t.Errorf("%d address dumps to start %d VIPs, want none", d, n)
+	}
+	if !waitUntil(2*time.Second, func() bool {
+		for _, v := range vips {
+			if v.Stats().Rounds < 3 {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("not every VIP announced 3 rounds: first %+v, last %+v", vips[0].Stats(), vips[n-1].Stats())
+	}
+	for _, v := range vips {
+		if s := v.Stats(); s.Errors != 0 {
+			t.Errorf("%s: %+v", v, s)
+		}
+	}
+	if s := packetSockets.Load() - s0; s != 1 {
+		t.Errorf("%d ARP sockets for %d VIPs on one interface, want 1", s, n)
+	}
+	// 2 background rounds of 100 VIPs: 200 checks.
+	if d := dumps.Load() - d0; d > 10 {
+		t.Errorf("%d address dumps for the background rounds of %d VIPs, want a few", d, n)
+	}
+	waitNeigh(t, p.peer, "198.18.0.199", macOf(t, p.node, "eth0"), 2*time.Second)
+	if got := len(addrsOf(t, p.node, "eth0", "198.18.0.150")); got != 1 {
+		t.Errorf("198.18.0.150 on eth0 %d times", got)
+	}
+	time.Sleep(150 * time.Millisecond) // the shared list ages out: Stop dumps once
+	d1 := dumps.Load()
+	for i := n - 1; i >= 0; i-- {
+		stop(t, p.node, vips[i])
+	}
+	if d := dumps.Load() - d1; d < 1 || d > 2 {
+		t.Errorf("%d address dumps to stop %d VIPs, want 1 (2 if the stops took longer than %v)", d, n, stopAge)
+	}
+	for _, ip := range []string{"198.18.0.100", "198.18.0.150", "198.18.0.199"} {
+		if got := len(addrsOf(t, p.node, "eth0", ip)); got != 0 {
+			t.Errorf("%s still on eth0 after Stop", ip)
+		}
+	}
+	if n := goroutines(base); n > base {
+		t.Errorf("goroutines: %d before, %d after the stops", base, n)
+	}
+}
+
+// TestAnnounceWhileLinkComesBack: a re-announcement (after a partition
+// healed) whose first round fails because the link is not up yet still
+// sends the rest of its burst, which reaches the peer once the link is up.
+func TestAnnounceWhileLinkComesBack(t *testing.T) {
+	p := newPair(t)
+	nodeMAC := macOf(t, p.node, "eth0")
+	v := mustNew(t, haresources.IPSpec{Addr: vip4, Bits: 24, Iface: "eth0"},
+		Options{GARPCount: 10, GARPInterval: 50 * time.Millisecond})
+	start(t, p.node, v)
+	waitUntil(2*time.Second, func() bool { return v.Stats().Rounds >= 10 }) // the first burst is over
+	p.node.LinkDown("eth0")
+	setNeigh(t, p.peer, "eth0", vip4, staleMAC)
+	var err error
+	if derr := p.node.Do(func() error { err = v.Announce(testCtx(t)); return nil }); derr != nil {
+		t.Fatal(derr)
+	}
+	if err == nil {
+		t.Fatal("Announce on a down link succeeded")
+	}
+	p.node.LinkUp("eth0")
+	waitNeigh(t, p.peer, vip4, nodeMAC, 3*time.Second)
+	stop(t, p.node, v)
+}
