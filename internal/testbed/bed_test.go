@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,13 +197,13 @@ func TestBed(t *testing.T) {
 		if !strings.Contains(p.Log(), "hello from") {
 			t.Fatalf("log %q", p.Log())
 		}
-		long := h2.Start(t, "sleep", "300")
+		long := h2.Start(t, "sleep", sleepArg(0))
 		if err := long.Wait(200 * time.Millisecond); err != ErrTimeout {
-			t.Fatalf("sleep 300 Wait = %v, want ErrTimeout", err)
+			t.Fatalf("sleep %s Wait = %v, want ErrTimeout", sleepArg(0), err)
 		}
 		// A daemon that leaves our process group must die with its host too.
-		h2.Start(t, "sh", "-c", "setsid sleep 301 & exec sleep 302")
-		h2.Start(t, "sleep", "303")
+		h2.Start(t, "sh", "-c", "setsid sleep "+sleepArg(1)+" & exec sleep "+sleepArg(2))
+		h2.Start(t, "sleep", sleepArg(3))
 		time.Sleep(200 * time.Millisecond)
 		id, err := statNS(filepath.Join(netnsDir, h2.NS()))
 		if err != nil {
@@ -227,7 +228,7 @@ func TestBed(t *testing.T) {
 			t.Fatal("no ping after PowerOn")
 		}
 		// Something for cleanup to kill.
-		pidsSeen = append(pidsSeen, h1.Start(t, "sh", "-c", "setsid sleep 304 & exec sleep 305").Pid())
+		pidsSeen = append(pidsSeen, h1.Start(t, "sh", "-c", "setsid sleep "+sleepArg(4)+" & exec sleep "+sleepArg(5)).Pid())
 	})
 	if prefix == "" {
 		return // skipped
@@ -251,8 +252,8 @@ func TestBed(t *testing.T) {
 	// Only the exact commands this test started: other tests running at
 	// the same time (Heartbeat's ResourceManager runs "sleep 30") are not ours.
 	ours := map[string]bool{}
-	for n := 300; n <= 305; n++ {
-		ours[fmt.Sprintf("sleep\x00%d\x00", n)] = true
+	for n := range 6 {
+		ours["sleep\x00"+sleepArg(n)+"\x00"] = true
 	}
 	for _, pid := range pids() {
 		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -334,3 +335,9 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 }
 
 func (f *fatalRecorder) Helper() {}
+
+// sleepArg is the duration of the n-th sleep TestBed starts: unique to
+// this test process, so that a TestBed running at the same time in
+// another checkout (whose sleeps its own cleanup kills) is never taken
+// for a survivor of ours.
+func sleepArg(n int) string { return strconv.Itoa(1000 + (os.Getpid()%100000)*10 + n) }
