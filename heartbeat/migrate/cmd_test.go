@@ -33,7 +33,7 @@ func TestHactlImportExport(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{"wrote " + filepath.Join(dir, "authkeys"), "nodes: node1, node2", "mapped:\n", "not mapped:\n",
-		"node1.conf:16: notify_master /etc/keepalived/master.sh: not mapped yet"} {
+		"node1.conf:16: notify_master /etc/keepalived/master.sh -> notify_master /etc/keepalived/master.sh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
 		}
@@ -55,6 +55,15 @@ func TestHactlImportExport(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(dir, "authkeys"))
 	if bytes.Equal(again, keys) {
 		t.Error("a new import made the same key")
+	}
+	// Loading ha.cf checks the hooks' programs, which the target machine has.
+	hacf, err := os.ReadFile(filepath.Join(dir, "ha.cf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, _ := relocate(t, string(hacf), "", t.TempDir())
+	if err := os.WriteFile(filepath.Join(dir, "ha.cf"), []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	out, errOut, code = runHactl("export", "pacemaker", "-c", dir)
 	if code != 0 || !strings.HasPrefix(out, "<cib ") || !strings.Contains(out, `<rsc_location id="loc_grp_vip_198.18.0.100_node1" rsc="grp_vip_198.18.0.100" node="node1" score="100">`) {

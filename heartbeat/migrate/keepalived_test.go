@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,6 +80,9 @@ func TestImportFixtures(t *testing.T) {
 			golden(t, filepath.Join(dir, "haresources.toml"), im.HaresourcesTOML)
 			golden(t, filepath.Join(dir, "authkeys"), im.Authkeys)
 			golden(t, filepath.Join(dir, "report.txt"), rep.String())
+			// The hooks and checks name the keepalived files' programs:
+			// heartbeat -t wants them to exist, so they are made here.
+			relocatePrograms(t, im, t.TempDir())
 			out := t.TempDir()
 			if _, _, err := im.Write(out, false); err != nil {
 				t.Fatal(err)
@@ -94,6 +98,42 @@ func TestImportFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// relocatePrograms points the absolute programs of im's hooks and checks
+// at executable stubs under dir (dir + the program's path), as the target
+// machine has them.
+func relocatePrograms(t *testing.T, im *Imported, dir string) {
+	t.Helper()
+	im.HACF, im.HaresourcesTOML = relocate(t, im.HACF, im.HaresourcesTOML, dir)
+}
+
+// relocate is relocatePrograms on the text of ha.cf and haresources.toml.
+func relocate(t *testing.T, hacf, toml, dir string) (string, string) {
+	t.Helper()
+	var progs []string
+	for _, l := range strings.Split(hacf, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && strings.HasPrefix(f[0], "notify") && f[0] != "notify_timeout" {
+			progs = append(progs, f[1])
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?m)^command = \["(/[^"]*)"`).FindAllStringSubmatch(toml, -1) {
+		progs = append(progs, m[1])
+	}
+	for _, p := range progs {
+		stub := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(stub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(stub, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		hacf = strings.ReplaceAll(hacf, " "+p+"\n", " "+stub+"\n")
+		hacf = strings.ReplaceAll(hacf, " "+p+" ", " "+stub+" ")
+		toml = strings.ReplaceAll(toml, `["`+p+`"`, `["`+stub+`"`)
+	}
+	return hacf, toml
 }
 
 func TestImportOneFile(t *testing.T) {
@@ -207,5 +247,82 @@ func TestImportOddInput(t *testing.T) {
 	}
 	if !strings.Contains(im.HaresourcesTOML, `resources = ["IPaddr2::198.18.0.8/24/eth1"]`) {
 		t.Errorf("haresources.toml:\n%s", im.HaresourcesTOML)
+	}
+}
+
+// TestImportScriptsHooksMail: vrrp_script and track_script become checks,
+// notify scripts hooks, smtp_alert mail settings; what cannot be carried
+// over is reported, never fatal.
+func TestImportScriptsHooksMail(t *testing.T) {
+	fs := mapFS(map[string]string{
+		"/k/a.conf": "global_defs {\n router_id A\n notification_email {\n  ops@example.com\n  not-an-address\n }\n smtp_server 2001:db8::25 2525\n smtp_connect_timeout 30\n}\n" +
+			"vrrp_script chk_sh {\n script \"pidof nginx || exit 1\"\n interval 0.5\n user nobody nogroup\n}\n" +
+			"vrrp_script chk_rel {\n script \"./check.sh\"\n}\n" +
+			"vrrp_script chk_q {\n script \"/usr/bin/test -e '/run/a b'\"\n weight 10 reverse\n init_fail\n}\n" +
+			"vrrp_script chk_unused {\n script \"/bin/true\"\n}\n" +
+			"vrrp_instance X {\n interface eth0\n state MASTER\n smtp_alert\n virtual_ipaddress {\n  198.18.0.5/24\n }\n" +
+			" track_script {\n  chk_sh weight -30\n  chk_rel\n  chk_q\n  chk_missing\n }\n" +
+			" notify_master \"/usr/local/bin/m.sh a\" nobody\n notify_backup \"/x/b.sh 'a b'\"\n notify_fault f.sh\n notify \"/x/n.sh $X\"\n notify_stop /x/stop.sh\n notify_deleted /x/d.sh\n}\n",
+	})
+	im, err := ImportKeepalived(ImportOptions{Files: []string{"/k/a.conf"}, Nodes: []string{"", "b"}, Source: fs, Rand: zeroRand{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bytes.Buffer
+	im.Report(&rep)
+	for _, want := range []string{
+		`/k/a.conf:5: notification_email not-an-address: mail_to: "not-an-address" is not a mail address`,
+		"/k/a.conf:8: smtp_connect_timeout 30: not configurable here",
+		`/k/a.conf:10: vrrp_script chk_sh script "pidof nginx || exit 1" holds shell syntax`,
+		`/k/a.conf:15: vrrp_script chk_rel script "./check.sh": a relative path`,
+		"/k/a.conf:20: vrrp_script chk_q weight 10 reverse: a reversed weight has no equivalent here",
+		"/k/a.conf:21: vrrp_script chk_q init_fail -> how every check starts here",
+		"/k/a.conf:23: vrrp_script chk_unused: no track_script names it",
+		"/k/a.conf:37: track_script chk_missing: no vrrp_script chk_missing in /k/a.conf: left out",
+		`/k/a.conf:34: track_script chk_sh (vrrp_script at /k/a.conf:10) -> [[group.check]] of group 1: command ["/bin/sh", "-c", "pidof nginx || exit 1"], interval 500ms, weight -30`,
+		`/k/a.conf:39: notify_master "/usr/local/bin/m.sh a" in vrrp_instance X runs as nobody in keepalived`,
+		`/k/a.conf:40: notify_backup "/x/b.sh 'a b'" in vrrp_instance X: the word "a b" cannot be written in ha.cf`,
+		`/k/a.conf:41: notify_fault "f.sh" in vrrp_instance X: a hook program must be an absolute path`,
+		`/k/a.conf:42: notify "/x/n.sh $X" in vrrp_instance X: shell syntax`,
+		"/k/a.conf:43: notify_stop /x/stop.sh -> notify_stop /x/stop.sh",
+		"/k/a.conf:44: notify_deleted /x/d.sh: no equivalent here",
+		"/k/a.conf:3: notification_email -> mail_to ops@example.com",
+		"/k/a.conf:7: smtp_server -> smtp_server [2001:db8::25]:2525",
+		"/k/a.conf:29: smtp_alert -> mail_events group-active group-stopped group-failed",
+	} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, rep.String())
+		}
+	}
+	for _, want := range []string{"notify_stop /x/stop.sh\n", "mail_to ops@example.com\n", "smtp_server [2001:db8::25]:2525\n"} {
+		if !strings.Contains(im.HACF, want) {
+			t.Errorf("ha.cf lacks %q:\n%s", want, im.HACF)
+		}
+	}
+	if strings.Contains(im.HACF, "m.sh") || strings.Contains(im.HACF, "b.sh") || strings.Contains(im.HACF, "mail_from") {
+		t.Errorf("ha.cf:\n%s", im.HACF)
+	}
+	for _, want := range []string{
+		"name = \"chk_sh\"\ncommand = [\"/bin/sh\", \"-c\", \"pidof nginx || exit 1\"]\ninterval = \"500ms\"\nweight = -30\nuser = \"nobody:nogroup\"\n",
+		"name = \"chk_q\"\ncommand = [\"/usr/bin/test\", \"-e\", \"/run/a b\"]\ninterval = \"1s\"\nweight = 0\n",
+	} {
+		if !strings.Contains(im.HaresourcesTOML, want) {
+			t.Errorf("haresources.toml lacks %q:\n%s", want, im.HaresourcesTOML)
+		}
+	}
+	if strings.Contains(im.HaresourcesTOML, "chk_rel") || strings.Contains(im.HaresourcesTOML, "chk_unused") {
+		t.Errorf("haresources.toml:\n%s", im.HaresourcesTOML)
+	}
+
+	// notification_email without smtp_alert: keepalived mails nothing.
+	fs["/k/a.conf"] = strings.Replace(fs["/k/a.conf"], " smtp_alert\n", "", 1)
+	im, err = ImportKeepalived(ImportOptions{Files: []string{"/k/a.conf"}, Nodes: []string{"", "b"}, Source: fs, Rand: zeroRand{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Reset()
+	im.Report(&rep)
+	if strings.Contains(im.HACF, "mail_to") || !strings.Contains(rep.String(), "/k/a.conf:3: notification_email: no smtp_alert") {
+		t.Errorf("without smtp_alert:\n%s\n%s", im.HACF, rep.String())
 	}
 }

@@ -34,6 +34,7 @@ func exportCases(t *testing.T) map[string]string {
 	out["fencing"] = d
 	for _, fx := range fixtures {
 		im := importFixture(t, fx.name, fx.files)
+		relocatePrograms(t, im, t.TempDir()) // the hooks' programs must exist
 		d := t.TempDir()
 		if _, _, err := im.Write(d, false); err != nil {
 			t.Fatal(err)

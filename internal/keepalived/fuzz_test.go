@@ -18,3 +18,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzSplitCommand(f *testing.F) {
+	for _, s := range []string{"killall -0 haproxy", `/bin/sh -c 'a && b' "c\"d" e\ f`, `"x`, `\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		argv, _, ok := SplitCommand(s)
+		if ok && len(argv) > len(s) {
+			t.Fatalf("%d words from %d bytes", len(argv), len(s))
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -100,6 +101,19 @@ func TestKeepalivedImportFailsOverLikeKeepalived(t *testing.T) {
 		return nodeSpec{name: name, hacf: read("ha.cf"), authkeys: read("authkeys"), haresourcesTOML: read("haresources.toml")}
 	}
 	n1, n2 := newNode(t, c.h1, spec("node1")), newNode(t, c.h2, spec("node2"))
+	// The imported ha.cf names the fixture's notify scripts, which the
+	// daemon checks at start: each node's /etc/keepalived has them, and they
+	// log their arguments. The check (killall -0 haproxy) fails on both
+	// nodes alike: weight 2 is never added, nothing moves for it.
+	hookLog := map[*ourNode]string{}
+	for _, n := range []*ourNode{n1, n2} {
+		d := filepath.Join(n.Dir, "etc-keepalived")
+		for _, name := range []string{"master.sh", "backup.sh", "fault.sh", "notify.sh"} {
+			e2ekit.WriteFile(t, filepath.Join(d, name), "#!/bin/sh\necho \"$0 $*\" >> /etc/keepalived/hooks.log\n", 0o755)
+		}
+		n.Sandbox.Binds = append(n.Sandbox.Binds, testbed.Bind{Source: d, Target: "/etc/keepalived"})
+		hookLog[n] = filepath.Join(d, "hooks.log")
+	}
 	begin := time.Now()
 	n1.Start()
 	n2.Start()
@@ -114,6 +128,23 @@ func TestKeepalivedImportFailsOverLikeKeepalived(t *testing.T) {
 	}
 	touch(t, c.client, vip1)
 	e2ekit.WaitNeigh(t, c.client, vip1, e2ekit.MACOf(t, c.h1), moveBound)
+	// master.sh, then notify.sh with keepalived's generic arguments
+	// (GROUP <group> MASTER <score>), after the group became active.
+	hooksRan := func() (string, bool) {
+		b, _ := os.ReadFile(hookLog[n1])
+		return string(b), regexp.MustCompile(`(?m)^/etc/keepalived/master.sh *$`).MatchString(string(b)) &&
+			regexp.MustCompile(`/etc/keepalived/notify.sh GROUP \S*198\.18\.0\.100\S* MASTER -?\d+\n`).MatchString(string(b))
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, ok := hooksRan(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			got, _ := hooksRan()
+			t.Errorf("node1's notify scripts ran as %q, want master.sh and notify.sh GROUP <group> MASTER <score>", got)
+			break
+		}
+	}
 
 	moved := failover(t, c)
 	n2.WaitRsc("foreign", moveBound)
