@@ -1,7 +1,6 @@
 package config
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -122,20 +121,6 @@ var directives = map[string]directive{
 	"env":      {apply: (*builder).addEnv, repeats: true},
 }
 
-// directiveNames is every name ha.cf knows, directives and aliases, for
-// suggestions.
-var directiveNames = func() []string {
-	names := make([]string, 0, len(directives)+len(aliases))
-	for d := range directives {
-		names = append(names, d)
-	}
-	for a := range aliases {
-		names = append(names, a)
-	}
-	slices.Sort(names)
-	return names
-}()
-
 // suggest returns a hint for a misspelt directive: the directive it is
 // in another letter case, else the nearest directive by edit distance
 // ("keeplive": keepalive), else "".
@@ -147,7 +132,7 @@ func suggest(name string) string {
 	if a, ok := aliases[lower]; ok {
 		return " (directive names are lower case: " + a.canonical + ")"
 	}
-	if d := diag.Suggest(name, directiveNames); d != "" {
+	if d := diag.Suggest(name, DirectiveNames()); d != "" {
 		return " (did you mean " + d + "?)"
 	}
 	return ""

@@ -19,6 +19,10 @@ func TestSuggestions(t *testing.T) {
 		{"nodes node3", `unknown directive "nodes" (did you mean node?)`},
 		{"auto_fallback on", `unknown directive "auto_fallback" (did you mean auto_failback?)`},
 		{"respwan hacluster /bin/true", `unknown directive "respwan" (did you mean respawn?)`},
+		// Directives that join the table in an init function (notify.go,
+		// metrics.go) are suggested too.
+		{"notfy_master /bin/true", `unknown directive "notfy_master" (did you mean notify_master?)`},
+		{"metrics_listn :9101", `unknown directive "metrics_listn" (did you mean metrics_listen?)`},
 	}
 	for _, tc := range hacf {
 		t.Run("ha.cf "+tc.in, func(t *testing.T) {
