@@ -219,28 +219,10 @@ func (b *builder) tomlGroup(g tomlGroup, gp string, at func(string) Pos) {
 // of resource has a status). Errors are reported even when the resource
 // itself is bad, so that one run shows every mistake.
 func (b *builder) monitorOptions(o tomlOption, op string, at func(string) Pos, r *Resource) {
-	for _, d := range []struct {
-		name string
-		v    tomlValue
-		dst  *time.Duration
-		min  time.Duration
-	}{
+	b.durationOptions(op, at, []durationOption{
 		{"monitor_interval", o.MonInterval, &r.MonitorInterval, 100 * time.Millisecond},
 		{"monitor_timeout", o.MonTimeout, &r.MonitorTimeout, 10 * time.Millisecond},
-	} {
-		if !d.v.set {
-			continue
-		}
-		v, msg := parseTimeout(d.v.v)
-		switch {
-		case msg != "":
-			b.errorf(at(op+"."+d.name), "%s.%s: %s", op, d.name, strings.Replace(msg, "timeout ", "", 1))
-		case v < d.min:
-			b.errorf(at(op+"."+d.name), "%s.%s: at least %s", op, d.name, d.min)
-		default:
-			*d.dst = v
-		}
-	}
+	})
 }
 
 // recoveryOptions reads the group keys restarts and restart_window; nil
@@ -324,15 +306,24 @@ func (b *builder) announceOptions(o tomlOption, op string, at func(string) Pos, 
 			r.Announce.Count = int(n)
 		}
 	}
-	for _, d := range []struct {
-		name string
-		v    tomlValue
-		dst  *time.Duration
-		min  time.Duration
-	}{
+	b.durationOptions(op, at, []durationOption{
 		{"garp_interval", o.GARPInterval, &r.Announce.Interval, time.Millisecond},
 		{"garp_refresh", o.GARPRefresh, &r.Announce.Refresh, 100 * time.Millisecond},
-	} {
+	})
+}
+
+// durationOption is one time-valued resource option with its lower bound.
+type durationOption struct {
+	name string
+	v    tomlValue
+	dst  *time.Duration
+	min  time.Duration
+}
+
+// durationOptions parses each set option into its destination, or reports
+// it with its line (a bad time, or one below its bound).
+func (b *builder) durationOptions(op string, at func(string) Pos, opts []durationOption) {
+	for _, d := range opts {
 		if !d.v.set {
 			continue
 		}
