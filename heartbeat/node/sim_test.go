@@ -291,6 +291,8 @@ type world struct {
 
 type simStats struct {
 	moves, answers, fences, fenceOK, starts, stops, failedOps, hangs, crashes, stops2, deaths, dual, protoMsgs int
+	// with checks: seeds, health moves asked, checks that went failing
+	checkSeeds, healthMoves, checkFailings int
 }
 
 const traceKeep = 400
@@ -1319,6 +1321,9 @@ func runScenario(p simParams, verbose bool) *world {
 	if !w.failed {
 		w.settle()
 	}
+	if w.hasChecks() {
+		w.stats.checkSeeds, w.stats.healthMoves, w.stats.checkFailings = 1, w.health.total, w.health.failings
+	}
 	return w
 }
 
@@ -1419,6 +1424,9 @@ func (s *simStats) add(o simStats) {
 	s.deaths += o.deaths
 	s.dual += o.dual
 	s.protoMsgs += o.protoMsgs
+	s.checkSeeds += o.checkSeeds
+	s.healthMoves += o.healthMoves
+	s.checkFailings += o.checkFailings
 }
 
 // simKnownLiveness: random scenarios that still break a liveness
