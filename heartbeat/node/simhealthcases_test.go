@@ -123,7 +123,7 @@ func healthCases() []struct {
 				w.withCheck(haresources.Check{Fall: 2, Rise: 1, Timeout: 500 * time.Millisecond},
 					[2]checkSched{{Mode: cmHang, At: 3 * time.Second, Forever: true}, {}})
 				w.bootBoth()
-				ownerAt(w, 3*time.Second+2*(300+500)*time.Millisecond-time.Millisecond, "node1") // not before fall runs
+				ownerAt(w, 3*time.Second+(2*500+300)*time.Millisecond-time.Millisecond, "node1") // not before two timeouts (fall 2)
 				ownerAt(w, 7*time.Second, "node2")
 			},
 			check: func(t *testing.T, w *world) {
