@@ -266,11 +266,14 @@ type healthState struct {
 	// calmAt: no health move before (both nodes settled since a
 	// keepalive before it).
 	calmAt time.Duration
+	// asked: sets we asked the peer to take for health reasons, until
+	// the handshake is over.
+	asked map[manager.Hold]bool
 }
 
 func newHealthState(groups []haresources.Group) healthState {
 	hs := healthState{checks: map[string][]*checkState{}, held: map[manager.Hold]bool{}, armed: map[manager.Hold]bool{},
-		pinned: map[manager.Hold][2]Health{}}
+		pinned: map[manager.Hold][2]Health{}, asked: map[manager.Hold]bool{}}
 	for _, g := range groups {
 		if len(g.Checks) == 0 {
 			continue
@@ -407,6 +410,22 @@ func (n *Node) evaluateHealth() {
 			continue
 		}
 		held := n.mgr.Holding()&set != 0
+		if n.health.asked[set] && !n.mgr.Busy() {
+			n.health.asked[set] = false
+			// Our health move is over and we still hold the set: the peer
+			// ignored the request, most likely because it was asking us to
+			// take its own set at the same moment (both less healthy for
+			// their own groups). Retried in step, the two requests would
+			// cross forever: the node whose name sorts last waits a
+			// standby timeout more, so the other's request gets through.
+			if held && n.cfg.Core.LocalNode > n.peer {
+				wait := n.cfg.Resources.StandbyTimeout
+				if wait <= 0 {
+					wait = 10 * time.Second // the manager's default
+				}
+				n.health.calmAt = max(n.health.calmAt, now+wait+max(n.cfg.Core.Keepalive, time.Millisecond))
+			}
+		}
 		preferred := There
 		if set == manager.Local {
 			preferred = Here
@@ -431,7 +450,7 @@ func (n *Node) evaluateHealth() {
 			}
 			delete(n.health.pinned, set)
 		}
-		if !held || !n.mgr.HoldsEvery(set) || now < n.health.calmAt {
+		if !held || !n.mgr.HoldsEvery(set) || now < n.health.calmAt || n.checksPending(set) {
 			continue
 		}
 		failback := n.cfg.Resources.AutoFailback == "on" && n.health.armed[set]
@@ -446,8 +465,30 @@ func (n *Node) evaluateHealth() {
 			why = fmt.Sprintf("they left %s for health reasons and it is as healthy again (%s), auto_failback on", n.peer, there)
 		}
 		n.health.armed[set] = false
+		n.health.asked[set] = true
 		n.emit(Event{Kind: Decision, Level: manager.Warn, Detail: fmt.Sprintf("moving the %s groups to %s: %s", set, n.peer, why)})
 	}
+}
+
+// checksPending reports whether a check of a group of set has not
+// reported yet here. Such a check counts as failed (keepalived's initial
+// state), which must not make us give the set away: our health is not
+// known yet (just started, the first run not finished). Each check
+// reports within its interval and timeout, a hanging one as a failure.
+// (The peer's unknown health only looks worse than it is, which moves
+// nothing to it.)
+func (n *Node) checksPending(set manager.Hold) bool {
+	for _, g := range n.cfg.Resources.Groups {
+		if (g.Node == n.cfg.Core.LocalNode) != (set == manager.Local) {
+			continue
+		}
+		for _, c := range n.health.checks[g.Key] {
+			if c.runs == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // healthNext is when a health move held back by calmAt may be due.

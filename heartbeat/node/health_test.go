@@ -396,3 +396,32 @@ func TestReturningUnhealthyPreferredNodeHandsItsGroupOn(t *testing.T) {
 		t.Fatalf("an unhealthy node1 kept its group: node1 %s node2 %s", p.holds(0), p.holds(1))
 	}
 }
+
+// A node whose checks have not reported yet does not know its health: it
+// does not give its groups to a peer whose checks have (a check starts
+// failed). Found by the simulator (named scenario "check fails only on
+// the standby": the group hopped to the standby at start-up).
+func TestNoHealthMoveBeforeOwnChecksReported(t *testing.T) {
+	gs := groups("node1", "node2")
+	gs[0].Checks = []haresources.Check{{Name: "web", Command: []string{"/bin/true"}, Interval: time.Second, Fall: 1, Rise: 1}}
+	p := newPair(t, gs, false)
+	p.run(5 * time.Second)
+	if p.holds(0) != "[g1]" || p.holds(1) != "[g2]" {
+		t.Fatalf("start: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+	p.check(1, true) // node2 eligible; node1's check has not run
+	p.run(3 * time.Second)
+	if p.holds(0) != "[g1]" || p.holds(1) != "[g2]" {
+		t.Fatalf("g1 moved before node1's check reported: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+	p.check(0, true)
+	p.run(3 * time.Second)
+	if p.holds(0) != "[g1]" || p.holds(1) != "[g2]" {
+		t.Fatalf("equal health moved g1: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+	p.check(0, false) // now known and ineligible: g1 moves
+	p.run(3 * time.Second)
+	if p.holds(0) != "[]" || p.holds(1) != "[g1 g2]" {
+		t.Fatalf("after node1's check failed: node1 %s node2 %s", p.holds(0), p.holds(1))
+	}
+}

@@ -248,6 +248,9 @@ func TestSimNamed(t *testing.T) {
 			check: wantOwners(map[string]string{"198.18.0.100": "node2", "198.18.0.101": "node2"}),
 		},
 	}
+	for _, c := range healthCases() {
+		cases = append(cases, tc{name: c.name, setup: c.setup, check: c.check})
+	}
 	// Every move word for both kinds, from both nodes, auto_failback off:
 	// the set named moves (in the commanding node's terms), nothing else.
 	for _, kind := range []MoveKind{Standby, Takeover} {
@@ -304,7 +307,9 @@ func TestSimNamed(t *testing.T) {
 
 // simFixedSeeds are random scenarios that found real bugs (see the
 // manager's simfix_test.go); they run even with -short.
-var simFixedSeeds = []int64{47, 76, 88, 94, 111, 122, 133, 171, 273, 737, 928, 1229, 1255, 1729, 2593, 2655, 2889, 5738, 6296, 8622, 8825}
+var simFixedSeeds = []int64{47, 76, 88, 94, 111, 122, 133, 171, 273, 737, 928, 1229, 1255, 1729, 2593, 2655, 2889, 5738, 6296, 8622, 8825,
+	2689, // both nodes less healthy for their own sets: crossing health moves (health.go, asked)
+}
 
 func TestSimFixedSeeds(t *testing.T) {
 	for _, seed := range simFixedSeeds {
