@@ -5,7 +5,6 @@ import (
 	"github.com/hasuite/hasuite/internal/tomlpos"
 	"net"
 	"net/mail"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,15 +144,9 @@ func checkHookArgv(argv []string) error {
 			return fmt.Errorf("argument %q holds a control character", a)
 		}
 	}
-	fi, err := os.Stat(argv[0])
-	switch {
-	case err != nil:
-		return fmt.Errorf("program %s: %v", argv[0], cause(err))
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("program %s is not a regular file", argv[0])
-	case fi.Mode().Perm()&0o111 == 0:
-		return fmt.Errorf("program %s is not executable (chmod +x)", argv[0])
-	}
+	// Whether the program exists and is executable is a fact of the
+	// machine that runs the daemon, checked there (heartbeat -t, start),
+	// not of the file: ha.cf parses the same anywhere (hactl export).
 	return nil
 }
 
@@ -245,26 +238,15 @@ func (b *builder) addMailEvent(pos Pos, name, v string) {
 	}
 }
 
-// setSMTPAuth names the credentials file: it must be a regular file that
-// group and others cannot read (chmod 600), as authkeys. Its content is
-// read by the mail sender, never kept in the configuration or printed.
+// setSMTPAuth names the credentials file (an absolute path). Its content
+// is read by the mail sender, never kept in the configuration or printed.
 func (b *builder) setSMTPAuth(pos Pos, name, v string) {
 	if err := checkAbsPath("credentials file", v); err != nil {
 		b.errorf(pos, "%s: %v", name, err)
 		return
 	}
-	fi, err := os.Stat(v)
-	switch {
-	case err != nil:
-		b.errorf(pos, "%s: %s: %v", name, v, cause(err))
-		return
-	case !fi.Mode().IsRegular():
-		b.errorf(pos, "%s: %s is not a regular file", name, v)
-		return
-	case fi.Mode().Perm()&0o077 != 0:
-		b.errorf(pos, "%s: bad permissions %04o on %s: it holds a password; run chmod 600 %s", name, fi.Mode().Perm(), v, v)
-		return
-	}
+	// The file itself (present, regular, 0600, one "user password" line)
+	// is checked on the machine that runs the daemon (heartbeat -t, start).
 	b.c.Notify.SMTPAuth = v
 }
 

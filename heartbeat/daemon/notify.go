@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -103,6 +104,18 @@ func isMailTo(r haresources.Resource) bool {
 // settings need from the machine beyond the configuration's own checks:
 // smtp_auth's "user password" line.
 func checkNotify(cfg *config.Config) (errs []config.Diag) {
+	for _, h := range cfg.Notify.Hooks {
+		prog := h.Argv[0]
+		fi, err := os.Stat(prog)
+		switch {
+		case err != nil:
+			errs = append(errs, config.Diag{Pos: h.Pos, Msg: fmt.Sprintf("%s: program %v", h.Name(), err)})
+		case !fi.Mode().IsRegular():
+			errs = append(errs, config.Diag{Pos: h.Pos, Msg: fmt.Sprintf("%s: program %s is not a regular file", h.Name(), prog)})
+		case fi.Mode().Perm()&0o111 == 0:
+			errs = append(errs, config.Diag{Pos: h.Pos, Msg: fmt.Sprintf("%s: program %s is not executable (chmod +x)", h.Name(), prog)})
+		}
+	}
 	if f := cfg.Notify.SMTPAuth; f != "" {
 		if _, _, err := mail.LoadAuth(f); err != nil {
 			errs = append(errs, config.Diag{Pos: cfg.Set["smtp_auth"], Msg: err.Error()})

@@ -204,8 +204,8 @@ func ImportKeepalived(o ImportOptions) (*Imported, error) {
 	out.Notes = im.notes
 	// Never write what our parsers refuse. The hooks' programs are those of
 	// the keepalived files: whether they exist is for heartbeat -t on the
-	// target machine (hookOf checked that each line is well formed).
-	if _, err := config.ParseHACF(strings.NewReader(withoutHooks(out.HACF)), "ha.cf"); err != nil {
+	// target machine (the parser checks only that each line is well formed).
+	if _, err := config.ParseHACF(strings.NewReader(out.HACF), "ha.cf"); err != nil {
 		return nil, fmt.Errorf("the generated ha.cf does not parse (please report): %w", err)
 	}
 	if _, _, err := config.ParseAuthkeys(strings.NewReader(out.Authkeys), "authkeys"); err != nil {

@@ -569,15 +569,3 @@ func (im *importer) smtpAlert(f *kaFile, c *keepalived.Node) {
 		f.mail.alert, f.mail.alertAt = true, c.Pos
 	}
 }
-
-// withoutHooks is ha.cf with its hook lines commented out.
-func withoutHooks(hacf string) string {
-	lines := strings.Split(hacf, "\n")
-	for i, l := range lines {
-		switch w, _, _ := strings.Cut(l, " "); w {
-		case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop":
-			lines[i] = "#" + l
-		}
-	}
-	return strings.Join(lines, "\n")
-}
