@@ -43,6 +43,14 @@
 //   - BenchmarkChecksCPU/hasuite and /keepalived: the CPU (per cent of one
 //     core) of a lone node running 100 checks of /bin/true at 1 s, the
 //     daemon's whole process tree.
+//   - BenchmarkLocalRestart/monitor-1s and /monitor-200ms: the demo httpd
+//     as a monitored resource.d service after the VIP in one group
+//     (haresources.toml, monitor_interval 1s or 200ms) is SIGKILLed on the
+//     active node; the client's outage (last answer before, first answer
+//     from the restarted server after, probing every 1 ms) against
+//     interval + the script's start time (measured alone on the idle
+//     node2) + 5 ms; the daemon's "restarted in place" took; trials where
+//     the group moved (must be 0).
 //   - BenchmarkReproFailbackFalseDeath (HB_REPRO=1 only): reproduces a bug
 //     these benchmarks found (see docs/benchmarks-resources.md).
 //
