@@ -294,26 +294,43 @@ func (APIClient) FenceConfirm(ctx context.Context, runDir, node string) error {
 }
 
 func hactlFenceConfirm(r *hactlRun, args []string) int {
-	fs := r.flagSet("hactl fence-confirm")
-	if code, ok := r.parse(fs, args, "fence-confirm"); !ok {
+	node, _, code, ok := oneOperand(r, args, "fence-confirm", "NODE",
+		func(fc FenceConfirmer, ctx context.Context, runDir, node string) (struct{}, error) {
+			return struct{}{}, fc.FenceConfirm(ctx, runDir, node)
+		})
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(r.h.Stderr, "usage: hactl fence-confirm NODE")
-		return HactlUsage
+	fmt.Fprintf(r.h.Stdout, "confirmed: %s was reset by hand\n", node)
+	return HactlOK
+}
+
+// oneOperand runs a command that takes one operand (named in its usage)
+// and asks the daemon through the capability D of the client: the
+// options, the operand, the capability, the call within --timeout and the
+// daemon's errors. ok is false when the command ends with code.
+func oneOperand[D, T any](r *hactlRun, args []string, name, operand string,
+	call func(d D, ctx context.Context, runDir, arg string) (T, error)) (arg string, v T, code int, ok bool) {
+	fs := r.flagSet("hactl " + name)
+	if code, ok := r.parse(fs, args, name); !ok {
+		return "", v, code, false
 	}
-	fc, ok := r.h.Daemon.(FenceConfirmer)
-	if !ok {
-		fmt.Fprintln(r.h.Stderr, "hactl: fence-confirm is not available")
-		return HactlFail
+	if fs.NArg() != 1 {
+		fmt.Fprintf(r.h.Stderr, "usage: hactl %s %s\n", name, operand)
+		return "", v, HactlUsage, false
+	}
+	d, found := r.h.Daemon.(D)
+	if !found {
+		fmt.Fprintf(r.h.Stderr, "hactl: %s is not available\n", name)
+		return "", v, HactlFail, false
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.g.timeout)
 	defer cancel()
 	runDir := control.DefaultRunDir(r.g.runDir)
-	node := fs.Arg(0)
-	if _, err := within(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fc.FenceConfirm(ctx, runDir, node) }); err != nil {
-		return r.daemonError("fence-confirm", err)
+	arg = fs.Arg(0)
+	v, err := within(ctx, func(ctx context.Context) (T, error) { return call(d, ctx, runDir, arg) })
+	if err != nil {
+		return arg, v, r.daemonError(name, err), false
 	}
-	fmt.Fprintf(r.h.Stdout, "confirmed: %s was reset by hand\n", node)
-	return HactlOK
+	return arg, v, HactlOK, true
 }

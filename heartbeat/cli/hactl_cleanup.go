@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hasuite/hasuite/heartbeat/api"
-	"github.com/hasuite/hasuite/heartbeat/control"
 )
 
 // Cleaner is the daemon call behind hactl cleanup.
@@ -24,26 +23,9 @@ const cleanupDetail = "  Clears GROUP's failure count and failed state on this n
 	"  if it runs nowhere it is started here. Run it on each node where the group failed.\n"
 
 func hactlCleanup(r *hactlRun, args []string) int {
-	fs := r.flagSet("hactl cleanup")
-	if code, ok := r.parse(fs, args, "cleanup"); !ok {
-		return code
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(r.h.Stderr, "usage: hactl cleanup GROUP")
-		return HactlUsage
-	}
-	c, ok := r.h.Daemon.(Cleaner)
+	group, g, code, ok := oneOperand(r, args, "cleanup", "GROUP", Cleaner.Cleanup)
 	if !ok {
-		fmt.Fprintln(r.h.Stderr, "hactl: cleanup is not available")
-		return HactlFail
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, r.g.timeout)
-	defer cancel()
-	runDir := control.DefaultRunDir(r.g.runDir)
-	group := fs.Arg(0)
-	g, err := within(ctx, func(ctx context.Context) (api.Group, error) { return c.Cleanup(ctx, runDir, group) })
-	if err != nil {
-		return r.daemonError("cleanup", err)
+		return code
 	}
 	fmt.Fprintf(r.h.Stdout, "cleaned up %s: %s here\n", group, g.State)
 	return HactlOK
